@@ -1,0 +1,153 @@
+"""Checkpoints: safetensors weights plus a JSON record of how they were made.
+
+A checkpoint is a folder::
+
+    RUN/
+      model.safetensors     weights (strict key check on load)
+      checkpoint.json       kind, model name + config, sensor spec, label names, step, metrics,
+                            git commit, creation time, sha256 of the weights
+
+``kind`` says what the weights are (``classifier``, ``mujo``, ``student``, ...); loaders ask for the
+kinds they accept and get a :class:`CheckpointError` naming the kind found otherwise. Both files are
+written atomically, the JSON last; the recorded sha256 catches a weights file that does not belong
+to its JSON (e.g. a copy interrupted between the two files).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mujo_edge.data.spec import SensorSpec
+from mujo_edge.errors import CheckpointError, ConfigError
+from mujo_edge.provenance import atomic_write_bytes, atomic_write_text, git_commit, sha256_file
+
+log = logging.getLogger(__name__)
+
+FORMAT = "mujo-edge-checkpoint"
+FORMAT_VERSION = 1
+WEIGHTS = "model.safetensors"
+META = "checkpoint.json"
+
+
+@dataclass
+class Checkpoint:
+    """Metadata of a checkpoint folder (weights are read on demand by :meth:`state_dict`)."""
+
+    path: Path
+    kind: str
+    model_name: str
+    model_config: dict[str, Any]
+    spec: SensorSpec
+    label_names: tuple[str, ...] | None
+    step: int = 0
+    metrics: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    git_commit: str = "unknown"
+    created: str = ""
+    weights_sha256: str = ""
+
+    def state_dict(self) -> dict[str, Any]:
+        """The weights as a ``{name: torch.Tensor}`` dict (CPU)."""
+        from safetensors.torch import load_file
+
+        wpath = self.path / WEIGHTS
+        if not wpath.exists():
+            raise CheckpointError(f"{self.path}: {WEIGHTS} is missing")
+        digest = sha256_file(wpath)
+        if self.weights_sha256 and digest != self.weights_sha256:
+            raise CheckpointError(f"{wpath}: sha256 {digest[:16]}... differs from the {self.weights_sha256[:16]}... "
+                                  f"recorded in {META} (corrupted or mismatched files)")
+        try:
+            return load_file(str(wpath))
+        except Exception as exc:  # safetensors raises its own error types
+            raise CheckpointError(f"{wpath}: not a readable safetensors file ({exc})") from exc
+
+
+def save_checkpoint(path: str | Path, model: Any, kind: str, model_name: str, model_config: dict[str, Any],
+                    spec: SensorSpec, label_names: tuple[str, ...] | list[str] | None = None, step: int = 0,
+                    metrics: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Path:
+    """Write ``model``'s weights and metadata to folder ``path`` (created); returns the folder.
+
+    ``model`` is an ``nn.Module`` or a state dict. Tensors are made contiguous CPU copies.
+    """
+    from safetensors.torch import save
+
+    from mujo_edge.config import to_dict
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    state = model.state_dict() if hasattr(model, "state_dict") else dict(model)
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
+    atomic_write_bytes(path / WEIGHTS, save(tensors))
+    meta = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind,
+        "model": {"name": model_name, "config": to_dict(model_config)},
+        "sensor_spec": spec.to_dict(), "label_names": list(label_names) if label_names is not None else None,
+        "step": int(step), "metrics": to_dict(metrics or {}), "extra": to_dict(extra or {}),
+        "git_commit": git_commit(), "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "weights_sha256": sha256_file(path / WEIGHTS),
+    }
+    atomic_write_text(path / META, json.dumps(meta, indent=2) + "\n")
+    log.info("saved %s checkpoint %s (step %d)", kind, path, step)
+    return path
+
+
+def load_checkpoint(path: str | Path, kinds: tuple[str, ...] | list[str] | str | None = None) -> Checkpoint:
+    """Read a checkpoint folder's metadata, checking its format and (optionally) its kind.
+
+    Args:
+        path: the checkpoint folder (or its ``checkpoint.json``).
+        kinds: accepted kinds; another kind raises :class:`CheckpointError` naming both.
+    """
+    path = Path(path)
+    if path.is_file() and path.name == META:
+        path = path.parent
+    meta_path = path / META
+    if not path.exists():
+        raise CheckpointError(f"{path}: no such checkpoint folder")
+    if not meta_path.exists():
+        hint = " (an exported model file? use mujo_edge.runtime.load)" if path.is_file() else ""
+        raise CheckpointError(f"{path}: not a mujo-edge checkpoint, {META} is missing{hint}")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{meta_path}: not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CheckpointError(f"{meta_path}: format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r}")
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(f"{meta_path}: format version {meta['format_version']} is newer than this mujo-edge "
+                              f"understands ({FORMAT_VERSION}); upgrade mujo-edge")
+    if isinstance(kinds, str):
+        kinds = (kinds,)
+    if kinds is not None and meta.get("kind") not in kinds:
+        raise CheckpointError(f"{path}: checkpoint kind {meta.get('kind')!r}, expected one of {', '.join(kinds)}")
+    try:
+        spec = SensorSpec.from_dict(meta["sensor_spec"])
+        return Checkpoint(
+            path=path, kind=meta["kind"], model_name=meta["model"]["name"], model_config=meta["model"]["config"],
+            spec=spec, label_names=tuple(meta["label_names"]) if meta.get("label_names") is not None else None,
+            step=int(meta.get("step", 0)), metrics=meta.get("metrics", {}), extra=meta.get("extra", {}),
+            git_commit=meta.get("git_commit", "unknown"), created=meta.get("created", ""),
+            weights_sha256=meta.get("weights_sha256", ""),
+        )
+    except (KeyError, TypeError, ConfigError) as exc:
+        raise CheckpointError(f"{meta_path}: incomplete or invalid metadata ({exc})") from exc
+
+
+def load_state_strict(model: Any, state: dict[str, Any], where: str) -> None:
+    """``model.load_state_dict(state, strict=True)`` with a :class:`CheckpointError` listing bad keys."""
+    own = model.state_dict()
+    missing = sorted(set(own) - set(state))
+    unexpected = sorted(set(state) - set(own))
+    shapes = sorted(k for k in set(own) & set(state) if tuple(own[k].shape) != tuple(state[k].shape))
+    if missing or unexpected or shapes:
+        raise CheckpointError(
+            f"{where}: weights do not fit the model (missing {missing[:5]}, unexpected {unexpected[:5]}, "
+            f"shape mismatch {[(k, tuple(state[k].shape), tuple(own[k].shape)) for k in shapes[:5]]})"
+        )
+    model.load_state_dict(state, strict=True)

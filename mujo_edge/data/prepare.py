@@ -1,0 +1,141 @@
+"""Recordings → labelled windows at a SensorSpec, with a cache keyed by the spec's hash.
+
+``prepare("motionsense")`` reads the original files once (checking them against the published
+sha256), brings every recording to the spec (channel order, anti-aliased resampling), cuts windows
+with the spec's hop, labels each by majority with the purity rule, and caches the result under
+``$MUJO_EDGE_CACHE_DIR/windows``. A second call with the same spec and unchanged files loads the cache.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from mujo_edge.data.datasets import get_dataset
+from mujo_edge.data.preprocess import to_spec, window_labels, window_starts
+from mujo_edge.data.recording import NULL_LABEL, Recording
+from mujo_edge.data.sources import fingerprint
+from mujo_edge.data.spec import ACC_CHANNELS, DEFAULT_SPEC, Normalization, SensorSpec
+from mujo_edge.data.windows import WindowSet
+from mujo_edge.errors import CorruptFileError, DatasetNotFoundError
+from mujo_edge.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+#: Bump when loaders or windowing change what ends up in a prepared file (invalidates caches).
+PREPARE_VERSION = 1
+
+
+def windows_from_recordings(recs: list[Recording], spec: SensorSpec, dataset: str, class_names: tuple[str, ...],
+                            placement: str) -> WindowSet:
+    """Cut labelled windows from recordings (see module docstring). Recording order is kept."""
+    xs, ys, subj, rec_idx, starts, names = [], [], [], [], [], []
+    mask = None
+    stats = {"recordings": len(recs), "samples": 0, "windows_total": 0, "dropped_null": 0, "dropped_impure": 0,
+             "recordings_shorter_than_window": 0}
+    for i, rec in enumerate(recs):
+        data, labels, m = to_spec(rec, spec)
+        mask = m if mask is None else mask & m
+        names.append(f"{rec.subject}/{rec.session}")
+        stats["samples"] += len(data)
+        st = window_starts(len(data), spec.window, spec.hop)
+        if len(st) == 0:
+            stats["recordings_shorter_than_window"] += 1
+            continue
+        y = window_labels(labels, st, spec.window, spec.min_majority)
+        stats["windows_total"] += len(st)
+        # why each dropped window was dropped: majority NULL vs. not pure enough
+        maj_null = _majority_is_null(labels, st, spec.window)
+        stats["dropped_null"] += int(((y == NULL_LABEL) & maj_null).sum())
+        stats["dropped_impure"] += int(((y == NULL_LABEL) & ~maj_null).sum())
+        keep = y != NULL_LABEL
+        if keep.any():
+            idx = st[keep][:, None] + np.arange(spec.window)[None, :]
+            xs.append(data[idx])
+            ys.append(y[keep])
+            starts.append(st[keep])
+            subj += [rec.subject] * int(keep.sum())
+            rec_idx.append(np.full(int(keep.sum()), i, dtype=np.int64))
+    if not xs:
+        raise CorruptFileError(dataset, f"no labelled window of {spec.window} samples at {spec.rate_hz} Hz in {len(recs)} recordings")
+    ws = WindowSet(
+        dataset=dataset, spec=spec, class_names=tuple(class_names), x=np.concatenate(xs).astype(np.float32),
+        y=np.concatenate(ys).astype(np.int64), subjects=np.asarray(subj, dtype=str), recordings=np.concatenate(rec_idx),
+        starts=np.concatenate(starts), recording_names=tuple(names), channel_mask=np.asarray(mask, dtype=bool),
+        placement=placement, stats=stats,
+    )
+    stats["windows"] = len(ws)
+    return ws
+
+
+def _majority_is_null(labels: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
+    """True where NULL is at least as frequent as any single class in the window."""
+    lab = labels[starts[:, None] + np.arange(window)[None, :]]
+    n_null = (lab == NULL_LABEL).sum(axis=1)
+    return n_null * 2 >= window
+
+
+def check_gravity(ws: WindowSet) -> float | None:
+    """Median |acc| over all windows, m/s²; warns when far from 9.81 (likely wrong units)."""
+    acc = [ws.spec.channels.index(c) for c in ACC_CHANNELS if c in ws.spec.channels]
+    if len(acc) != 3 or not ws.channel_mask[acc].all():
+        return None
+    med = float(np.median(np.linalg.norm(ws.x[:, :, acc], axis=-1)))
+    if not 7.0 < med < 13.0:
+        log.warning("%s: median |acc| is %.2f m/s^2, expected about 9.81 (are the units right?)", ws.dataset, med)
+    return med
+
+
+def cache_file(name: str, spec: SensorSpec, placement: str, source: Path, root: Path | None = None) -> Path:
+    """Where the prepared windows of ``name`` at ``spec`` are cached."""
+    key = f"{name}-{placement}-{spec.key()}-{fingerprint(source)}-v{PREPARE_VERSION}"
+    return cache_dir(root) / "windows" / f"{key}.npz"
+
+
+def prepare(name: str, spec: SensorSpec = DEFAULT_SPEC, data_root: str | Path | None = None,
+            placement: str | None = None, cache: bool = True, cache_root: str | Path | None = None) -> WindowSet:
+    """Labelled windows of dataset ``name`` at ``spec`` (cached).
+
+    Args:
+        name: dataset registry name (unknown names raise with the valid list).
+        spec: rate / window / hop / channels / purity to cut windows with.
+        data_root: overrides ``$MUJO_EDGE_DATA_DIR``.
+        placement: sensor site for multi-device datasets (default: the dataset's first, or
+            ``spec.placement`` when that is not ``"any"``).
+        cache: read and write the window cache.
+        cache_root: overrides ``$MUJO_EDGE_CACHE_DIR``.
+
+    Returns:
+        A :class:`WindowSet` with ``x (N, spec.window, C)`` in SI units (its spec carries no normalization) and ``stats`` including
+        ``prepare_seconds`` and ``cached``.
+    """
+    info = get_dataset(name)
+    if placement is None:
+        placement = spec.placement if spec.placement != "any" else info.placements[0]
+    src = info.find_source(data_root)
+    if src is None:
+        raise DatasetNotFoundError(info.missing_message(data_root))
+    t0 = time.perf_counter()
+    base = spec.replace(normalization=Normalization())  # windows stay in SI units; models normalize
+    path = cache_file(name, base, placement, src, cache_root)
+    if cache and path.exists():
+        try:
+            ws = WindowSet.load(path)
+            ws.spec = base
+            ws.stats.update(prepare_seconds=time.perf_counter() - t0, cached=True)
+            log.info("%s: %d windows from cache %s", name, len(ws), path)
+            return ws
+        except CorruptFileError as exc:
+            log.warning("ignoring unreadable cache file (%s); preparing again", exc)
+    recs = info.load(data_root, placement)
+    ws = windows_from_recordings(recs, base, name, info.class_names, placement)
+    ws.stats["median_acc_norm"] = check_gravity(ws)
+    ws.stats["source"] = str(src)
+    if cache:
+        ws.save(path)
+    ws.stats.update(prepare_seconds=time.perf_counter() - t0, cached=False)
+    log.info("%s: %d windows prepared in %.1f s (%s)", name, len(ws), ws.stats["prepare_seconds"], ws.stats)
+    return ws

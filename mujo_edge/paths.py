@@ -1,0 +1,35 @@
+"""Where mujo-edge finds data and keeps its cache.
+
+* ``MUJO_EDGE_DATA_DIR``: folder holding one sub-folder per dataset (e.g. ``motionsense/``), with the
+  files as their authors publish them (folders, or the archives they come in).
+* ``MUJO_EDGE_CACHE_DIR``: prepared windows and extracted archives (default ``~/.cache/mujo_edge``,
+  or ``$XDG_CACHE_HOME/mujo_edge``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATA_ENV = "MUJO_EDGE_DATA_DIR"
+CACHE_ENV = "MUJO_EDGE_CACHE_DIR"
+
+
+def data_dir(override: str | Path | None = None) -> Path | None:
+    """The data root: ``override``, else ``$MUJO_EDGE_DATA_DIR``, else ``None`` (not configured)."""
+    if override is not None:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get(DATA_ENV)
+    return Path(env).expanduser().resolve() if env else None
+
+
+def cache_dir(override: str | Path | None = None) -> Path:
+    """The cache root (created on demand by the writers, not here)."""
+    if override is not None:
+        return Path(override).expanduser().resolve()
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return (base / "mujo_edge").resolve()

@@ -1,0 +1,1 @@
+"""Training loops. ``supervised``: the evaluation protocol's early-stopped classifier training."""
