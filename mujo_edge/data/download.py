@@ -84,7 +84,12 @@ def download_dataset(name: str, root: str | Path | None = None, force: bool = Fa
     for d in info.downloads:
         paths.append(_download_one(info.name, d, base / info.folder, progress))
     if info.manifest:
-        verify_against_manifest(paths[0], info.manifest)
+        try:
+            verify_against_manifest(paths[0], info.manifest)
+        except CorruptFileError:
+            for p in paths:  # a download that fails verification must not become the dataset's source
+                p.unlink(missing_ok=True)
+            raise
     return paths
 
 

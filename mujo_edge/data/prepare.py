@@ -96,7 +96,8 @@ def cache_file(name: str, spec: SensorSpec, placement: str, source: Path, root: 
 
 
 def prepare(name: str, spec: SensorSpec = DEFAULT_SPEC, data_root: str | Path | None = None,
-            placement: str | None = None, cache: bool = True, cache_root: str | Path | None = None) -> WindowSet:
+            placement: str | None = None, cache: bool = True, cache_root: str | Path | None = None,
+            verify: bool = True) -> WindowSet:
     """Labelled windows of dataset ``name`` at ``spec`` (cached).
 
     Args:
@@ -107,6 +108,7 @@ def prepare(name: str, spec: SensorSpec = DEFAULT_SPEC, data_root: str | Path | 
             ``spec.placement`` when that is not ``"any"``).
         cache: read and write the window cache.
         cache_root: overrides ``$MUJO_EDGE_CACHE_DIR``.
+        verify: check the original files against their published sha256 (default).
 
     Returns:
         A :class:`WindowSet` with ``x (N, spec.window, C)`` in SI units (its spec carries no normalization) and ``stats`` including
@@ -130,7 +132,7 @@ def prepare(name: str, spec: SensorSpec = DEFAULT_SPEC, data_root: str | Path | 
             return ws
         except CorruptFileError as exc:
             log.warning("ignoring unreadable cache file (%s); preparing again", exc)
-    recs = info.load(data_root, placement)
+    recs = info.load(data_root, placement, verify)
     ws = windows_from_recordings(recs, base, name, info.class_names, placement)
     ws.stats["median_acc_norm"] = check_gravity(ws)
     ws.stats["source"] = str(src)

@@ -163,8 +163,24 @@ class ZipTree(SourceTree):
             raise CorruptFileError(self.path, f"truncated or corrupted zip ({type(exc).__name__}: {exc})") from exc
 
 
+class FileTree(SourceTree):
+    """A single published file (e.g. ``MyoGym.mat``) seen as a tree with one member."""
+
+    def members(self) -> list[str]:
+        return [self.path.name]
+
+    def where(self, member: str) -> str:
+        return str(self.path)
+
+    def _iter(self, members: set[str]) -> Iterator[tuple[str, bytes]]:
+        try:
+            yield self.path.name, self.path.read_bytes()
+        except OSError as exc:
+            raise CorruptFileError(self.path, f"cannot read ({exc})") from exc
+
+
 def open_tree(path: Path, manifest: dict[str, str] | None = None) -> SourceTree:
-    """Open a folder or an archive as a :class:`SourceTree`."""
+    """Open a folder, an archive or a single data file as a :class:`SourceTree`."""
     path = Path(path)
     if path.is_dir():
         return DirTree(path, manifest)
@@ -173,7 +189,9 @@ def open_tree(path: Path, manifest: dict[str, str] | None = None) -> SourceTree:
         return ZipTree(path, manifest)
     if any(name.endswith(s) for s in ARCHIVE_SUFFIXES):
         return TarTree(path, manifest)
-    raise DataError(f"{path}: not a folder or a known archive ({', '.join(ARCHIVE_SUFFIXES)})")
+    if path.is_file():
+        return FileTree(path, manifest)
+    raise DataError(f"{path}: not a folder, a file or a known archive ({', '.join(ARCHIVE_SUFFIXES)})")
 
 
 def fingerprint(path: Path) -> str:

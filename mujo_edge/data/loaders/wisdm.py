@@ -109,6 +109,8 @@ def _segments(t: np.ndarray) -> list[tuple[int, int]]:
 
 def _timed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Sort rows ``(timestamp_ns, x, y, z)`` by time, drop repeated timestamps; (t_s, xyz, n_dropped)."""
+    if len(values) == 0:
+        return np.zeros(0), np.zeros((0, 3)), 0
     order = np.argsort(values[:, 0], kind="stable")
     v = values[order]
     keep = np.concatenate([[True], np.diff(v[:, 0]) > 0])

@@ -1,0 +1,24 @@
+"""Benchmarks run with ``pytest benchmarks/`` (pytest-benchmark). Real-data benchmarks need MUJO_EDGE_DATA_DIR."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _one_thread() -> None:
+    torch.set_num_threads(1)
+
+
+def require_dataset(name: str) -> Path:
+    """Skip unless dataset ``name`` is under MUJO_EDGE_DATA_DIR; return the data root."""
+    from mujo_edge.data import get_dataset
+
+    root = os.environ.get("MUJO_EDGE_DATA_DIR")
+    if not (root and get_dataset(name).find_source(root) is not None):
+        pytest.skip(f"dataset {name} not under MUJO_EDGE_DATA_DIR")
+    return Path(root)
