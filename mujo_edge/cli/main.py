@@ -11,7 +11,6 @@ import importlib
 import logging
 import sys
 
-import click
 import typer
 
 from mujo_edge import __version__
@@ -70,24 +69,20 @@ for _name in COMMAND_MODULES:
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` and return the exit code (0 ok, 1 error, 2 usage error).
 
-    A :class:`MujoEdgeError` is shown as one ``error: ...`` message (with the traceback under ``-vv``).
+    Typer/click handle ``--help``, usage errors and ``typer.Exit`` themselves (standalone mode) and
+    end with ``SystemExit``; a :class:`MujoEdgeError` is shown as one ``error: ...`` line (with the
+    traceback under ``-vv``).
     """
     try:
-        result = app(args=argv, prog_name="mujo-edge", standalone_mode=False)
-        return result if isinstance(result, int) else 0
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.exceptions.Abort:
-        typer.echo("aborted", err=True)
-        return 1
-    except click.ClickException as exc:
-        exc.show()
-        return exc.exit_code
+        app(args=argv, prog_name="mujo-edge")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except MujoEdgeError as exc:
         if _state["verbose"] >= 2:
             logging.getLogger("mujo_edge.cli").exception("command failed")
         typer.echo(f"error: {exc}", err=True)
         return 1
+    return 0
 
 
 def main() -> None:
