@@ -27,8 +27,8 @@ def test_every_python_folder_is_a_package():
 
 
 def test_mapped_packages_import_from_their_folders():
-    import mujo_edge.export
-    import mujo_edge.firmware_bridge
+    import mujo_edge.export  # noqa: F401
+    import mujo_edge.firmware_bridge  # noqa: F401
 
     for mod, folder in (("mujo_edge.export", "export"), ("mujo_edge.firmware_bridge", "firmware_bridge")):
         path = Path(sys.modules[mod].__file__).resolve()

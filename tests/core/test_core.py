@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from mujo_edge.checkpoint import load_checkpoint, save_checkpoint
-from mujo_edge.config import from_dict, load_json, save_json, to_dict
+from mujo_edge.config import from_dict, load_json, save_json
 from mujo_edge.data import DEFAULT_SPEC, Normalization
 from mujo_edge.errors import CheckpointError, ConfigError, MujoEdgeError, UnknownNameError
 from mujo_edge.eval.metrics import confusion_matrix, macro_f1
