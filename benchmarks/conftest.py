@@ -14,11 +14,15 @@ def _one_thread() -> None:
     torch.set_num_threads(1)
 
 
-def require_dataset(name: str) -> Path:
-    """Skip unless dataset ``name`` is under MUJO_EDGE_DATA_DIR; return the data root."""
+@pytest.fixture
+def require_dataset():
+    """``require_dataset(name)``: skip unless dataset ``name`` is under MUJO_EDGE_DATA_DIR; returns the data root."""
     from mujo_edge.data import get_dataset
 
-    root = os.environ.get("MUJO_EDGE_DATA_DIR")
-    if not (root and get_dataset(name).find_source(root) is not None):
-        pytest.skip(f"dataset {name} not under MUJO_EDGE_DATA_DIR")
-    return Path(root)
+    def require(name: str) -> Path:
+        root = os.environ.get("MUJO_EDGE_DATA_DIR")
+        if not (root and get_dataset(name).find_source(root) is not None):
+            pytest.skip(f"dataset {name} not under MUJO_EDGE_DATA_DIR")
+        return Path(root)
+
+    return require

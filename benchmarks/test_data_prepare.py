@@ -6,7 +6,7 @@ import shutil
 import tempfile
 
 import pytest
-from conftest import require_dataset
+
 
 from mujo_edge.data import DEFAULT_SPEC, get_dataset, prepare
 from mujo_edge.provenance import sha256_file
@@ -14,7 +14,7 @@ from mujo_edge.provenance import sha256_file
 
 @pytest.mark.parametrize("name", ["motionsense"])
 @pytest.mark.parametrize("mode", ["cold", "cached"])
-def test_prepare_time(benchmark, name, mode):
+def test_prepare_time(benchmark, name, mode, require_dataset):
     root = require_dataset(name)
     cache = tempfile.mkdtemp(prefix="mujo_bench_cache_")
     try:

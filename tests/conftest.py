@@ -64,10 +64,18 @@ def real_data_dir() -> Path:
     return Path(REAL_DATA_DIR)
 
 
-def require_dataset(name: str) -> Path:
-    """Skip the calling test unless dataset ``name`` is present; return the data root."""
+def _require_dataset(name: str) -> Path:
     from mujo_edge.data import get_dataset
 
     if not (REAL_DATA_DIR and get_dataset(name).find_source(REAL_DATA_DIR) is not None):
         pytest.skip(f"dataset {name} not under {DATA_ENV}={REAL_DATA_DIR}")
     return Path(REAL_DATA_DIR)
+
+
+@pytest.fixture
+def require_dataset():
+    """``require_dataset(name)`` skips the test unless dataset ``name`` is present and returns the data root.
+
+    A fixture (not an import from this conftest) so test folders may have conftest files of their own.
+    """
+    return _require_dataset

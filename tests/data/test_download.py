@@ -6,7 +6,6 @@ import dataclasses
 import hashlib
 
 import pytest
-from conftest import require_dataset
 from synth_datasets import write_hmp, zip_folder
 
 from mujo_edge.data import DATASETS, get_dataset
@@ -42,7 +41,7 @@ def patched_hmp(monkeypatch):
     return patch
 
 
-def test_download_dataset_verifies_members_against_the_published_manifest(tmp_path, patched_hmp):
+def test_download_dataset_verifies_members_against_the_published_manifest(tmp_path, patched_hmp, require_dataset):
     root = require_dataset("hmp")
     import tarfile
 

@@ -12,7 +12,6 @@ import tarfile
 
 import numpy as np
 import pytest
-from conftest import require_dataset
 
 from mujo_edge.cli.main import run
 from mujo_edge.data import label_fractions, prepare, subject_kfold
@@ -34,7 +33,7 @@ FOLD_SIZES = {  # fit / val / test windows per fold, evaluation_protocol.md
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_subjects_classes_windows(name):
+def test_subjects_classes_windows(name, require_dataset):
     root = require_dataset(name)
     ws = prepare(name, data_root=root)
     subjects, classes, windows = EXPECTED[name]
@@ -46,14 +45,14 @@ def test_subjects_classes_windows(name):
 
 
 @pytest.mark.parametrize("name", sorted(FOLD_SIZES))
-def test_fold_window_counts_match_the_protocol(name):
+def test_fold_window_counts_match_the_protocol(name, require_dataset):
     ws = prepare(name, data_root=require_dataset(name))
     folds = subject_kfold(ws.subject_ids, k=5, seed=0)
     got = [tuple(len(f.indices(ws)[p]) for p in ("fit", "val", "test")) for f in folds]
     assert got == FOLD_SIZES[name]
 
 
-def test_motionsense_fraction_sizes_match_the_protocol():
+def test_motionsense_fraction_sizes_match_the_protocol(require_dataset):
     ws = prepare("motionsense", data_root=require_dataset("motionsense"))
     idx = subject_kfold(ws.subject_ids)[0].indices(ws)
     fit = {p: len(v) for p, v in label_fractions(ws.y[idx["fit"]], [0.01, 0.02, 0.05, 0.1, 1.0], 0).items()}
@@ -64,7 +63,7 @@ def test_motionsense_fraction_sizes_match_the_protocol():
 
 @pytest.mark.parametrize("name, static", [("motionsense", ["standing", "sitting"]), ("usc_had", ["standing", "sitting"]),
                                           ("uci_hapt", ["standing", "sitting", "laying"]), ("hmp", ["use_telephone"])])
-def test_gravity_is_9_81_when_still(name, static):
+def test_gravity_is_9_81_when_still(name, static, require_dataset):
     ws = prepare(name, data_root=require_dataset(name))
     rows = np.isin(ws.y, [ws.class_names.index(c) for c in static])
     norm = np.linalg.norm(ws.x[rows][:, :, :3], axis=-1)
@@ -73,13 +72,13 @@ def test_gravity_is_9_81_when_still(name, static):
         assert np.median(np.abs(ws.x[rows][:, :, 3:])) < 0.1  # rad/s, not deg/s
 
 
-def test_wisdm_reduced_copy():
+def test_wisdm_reduced_copy(require_dataset):
     ws = prepare("wisdm2019_watch6", data_root=require_dataset("wisdm2019_watch6"))
     assert len(ws.subject_ids) == 51 and ws.num_classes == 6
     assert ws.channel_mask.tolist() == [True] * 3 + [False] * 3
 
 
-def test_official_uci_hapt_split_is_subject_disjoint():
+def test_official_uci_hapt_split_is_subject_disjoint(require_dataset):
     from mujo_edge.data import fixed_split, get_dataset
 
     ws = prepare("uci_hapt", data_root=require_dataset("uci_hapt"))
@@ -90,7 +89,7 @@ def test_official_uci_hapt_split_is_subject_disjoint():
     assert not set(ws.subjects[idx["test"]]) & set(ws.subjects[np.concatenate([idx["fit"], idx["val"]])])
 
 
-def test_modified_member_of_a_real_archive_is_named(tmp_path):
+def test_modified_member_of_a_real_archive_is_named(tmp_path, require_dataset):
     root = require_dataset("hmp")
     src = root / "hmp_wrist" / "HMP_Dataset.tar.xz"
     with tarfile.open(src) as tf:
@@ -103,7 +102,7 @@ def test_modified_member_of_a_real_archive_is_named(tmp_path):
         prepare("hmp", data_root=tmp_path / "data", cache=False)
 
 
-def test_truncated_real_archive_is_named(tmp_path):
+def test_truncated_real_archive_is_named(tmp_path, require_dataset):
     root = require_dataset("hmp")
     dst = tmp_path / "hmp_wrist"
     dst.mkdir()
@@ -113,7 +112,7 @@ def test_truncated_real_archive_is_named(tmp_path):
         prepare("hmp", data_root=tmp_path, cache=False)
 
 
-def test_data_list_json_reports_the_real_datasets(capsys):
+def test_data_list_json_reports_the_real_datasets(capsys, require_dataset):
     root = require_dataset("motionsense")
     assert run(["data", "list", "--json", "--data-dir", str(root)]) == 0
     rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)}
