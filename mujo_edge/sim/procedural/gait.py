@@ -1,0 +1,320 @@
+"""Cyclic gaits: walking, jogging, running, stairs up and down, high knees.
+
+A gait is built like a biomechanics textbook describes it, then solved by inverse kinematics:
+
+* footfalls alternate every step (cadence in steps/s); a stance foot is fixed on the ground (or on its
+  stair step) and rolls over the heel, then flat, then the toe; a swing foot travels from lift-off to
+  the next footfall with ground clearance;
+* the pelvis moves forward by one step length per step with the speed dip of every stance; vertically it
+  follows an inverted pendulum in walking (highest at mid-stance, 4-5 cm excursion), a spring-mass
+  bounce with ballistic flight (``z̈ = −g``) in running, and rises or falls one riser per step on stairs;
+  it sways sideways over the supporting foot and rotates with the leading leg;
+* hip and knee angles come from 3-D two-link IK of each leg, ankles from the foot orientation; arms
+  swing against the legs.
+
+Phase 0 of a stride is the right foot's footfall; the left foot lands half a stride later.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from mujo_edge.sim.kinematics import axis_angle, minimum_jerk, qconj, qmul, qrot
+from mujo_edge.sim.procedural.base import Context, Program, both, generator, limb_ik
+from mujo_edge.sim.skeleton import JOINT_INDEX, local_rotations
+
+
+@dataclass(frozen=True)
+class GaitSpec:
+    """Parameters of one gait (lengths in metres, angles in degrees, cadence in steps/s)."""
+
+    cadence: float
+    step_length: float
+    duty: float  # stance share of a stride (> 0.5 walking, < 0.5 running: flight phases)
+    land_ahead: float  # footfall ahead of the pelvis, in step lengths
+    heel_strike_deg: float  # foot pitch at footfall (positive: toes up, lands on the heel)
+    toe_off_deg: float  # foot pitch at lift-off (negative: rolled over the toe)
+    flat_from: float = 0.15  # stance progress at which the foot is flat
+    flat_until: float = 0.6  # stance progress at which the heel starts to rise
+    clearance: float = 0.12  # extra ankle height at mid-swing
+    bounce: float = 0.022  # walking: vertical pendulum amplitude; running: ignored (spring-mass)
+    sway: float = 0.02  # lateral pelvis sway amplitude
+    step_width: float = 0.09  # lateral distance of a foot from the midline
+    riser: float = 0.0  # stairs: height change per step (negative = down)
+    running: bool = False
+    reach: float = 0.975  # the most a stance leg is extended (share of its length)
+
+
+def _foot_points(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """Heel and toe contact points in the foot frame (relative to the ankle), metres."""
+    off = ctx.body.rest_offsets()
+    return ctx.body.heel(), off[JOINT_INDEX["toe_r"]]
+
+
+def _rot_x(deg: np.ndarray) -> np.ndarray:
+    return axis_angle((1.0, 0.0, 0.0), np.radians(deg))
+
+
+def _stance_pitch(g: GaitSpec, s: np.ndarray) -> np.ndarray:
+    """Foot pitch (deg) over stance progress ``s``: heel strike → flat → roll over the toe."""
+    early = g.heel_strike_deg * (1.0 - minimum_jerk(s / max(g.flat_from, 1e-6)))
+    late = g.toe_off_deg * minimum_jerk((s - g.flat_until) / max(1.0 - g.flat_until, 1e-6))
+    return np.where(s < g.flat_from, early, np.where(s > g.flat_until, late, 0.0))
+
+
+def stance_ankle(ctx: Context, foot_xy: np.ndarray, level: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """Ankle position ``(T, 3)`` of a stance foot at ``foot_xy`` (flat-foot ankle), rolling over heel or toe."""
+    heel, toe = _foot_points(ctx)
+    flat_ankle = np.column_stack([foot_xy, level + ctx.ankle_height])
+    q = _rot_x(pitch)
+    pivot = np.where((pitch >= 0)[:, None], heel, toe)
+    return flat_ankle + pivot - qrot(q, np.broadcast_to(pivot, flat_ankle.shape))
+
+
+def _leg_ik(ctx: Context, side: str, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Hip flexion, hip abduction, knee flexion (deg) putting the ankle at ``v (T, 3)`` from the hip (pelvis frame)."""
+    f, yang, k, short = limb_ik(v, ctx.thigh, ctx.shank, distal_forward=False)
+    sign = 1.0 if side == "r" else -1.0
+    return np.degrees(f), np.degrees(-sign * yang), np.degrees(k), short
+
+
+def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.ndarray | float],
+               pelvis: dict[str, np.ndarray]) -> Program:
+    """Solve a gait with stride phase ``ph`` (cycles, ``(T,)``): footfalls, pelvis path, leg IK, foot orientation."""
+    n = ctx.n
+    ls = g.step_length
+    # ---------------------------------------------------------------- pelvis in the heading frame (+y forward)
+    y = 2.0 * ls * ph + (0.06 * ls / (4 * np.pi)) * np.sin(4 * np.pi * (ph - g.duty / 2))
+    x = g.sway * np.sin(2 * np.pi * (ph - (g.duty / 2 - 0.25)))
+    steps = 2.0 * ph
+    if g.running:
+        z_rel = _spring_mass(ctx, g, ph)
+    else:
+        z_rel = g.bounce * np.cos(4 * np.pi * (ph - g.duty / 2))
+    z_rel = z_rel + g.riser * (steps - g.duty)
+    pelvis_q = local_rotations(pelvis, n)[:, JOINT_INDEX["pelvis"]]
+    # ---------------------------------------------------------------- feet
+    ankles, pitches, stance_masks, swing_bumps = {}, {}, {}, {}
+    for side, off in (("r", 0.0), ("l", 0.5)):
+        p = ph + off
+        nn = np.floor(p)
+        u = p - nn
+        k = 2 * nn - (1 if side == "l" else 0)  # global footfall index
+        lat = g.step_width if side == "r" else -g.step_width
+        stance = u < g.duty
+        s_st = np.clip(u / g.duty, 0, 1)
+        s_sw = np.clip((u - g.duty) / (1 - g.duty), 0, 1)
+
+        def fall(kk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return np.column_stack([np.full(len(kk), lat), (kk + g.land_ahead) * ls]), g.riser * kk
+
+        f_now, lev_now = fall(k)
+        f_next, lev_next = fall(k + 2)
+        pitch_st = _stance_pitch(g, s_st)
+        a_st = stance_ankle(ctx, f_now, lev_now, pitch_st)
+        a_off = stance_ankle(ctx, f_now, lev_now, np.full(n, g.toe_off_deg))
+        a_on = stance_ankle(ctx, f_next, lev_next, np.full(n, g.heel_strike_deg))
+        m = minimum_jerk(s_sw)[:, None]
+        a_sw = a_off + (a_on - a_off) * m
+        bump = np.sin(np.pi * s_sw ** 0.8) ** 2  # smooth lift, highest at 42 % of the swing
+        a_sw[:, 2] += (g.clearance + max(g.riser, 0.0)) * bump
+        pitch_sw = g.toe_off_deg + (g.heel_strike_deg - g.toe_off_deg) * minimum_jerk(s_sw) + 8.0 * np.sin(np.pi * s_sw)
+        ankles[side] = np.where(stance[:, None], a_st, a_sw)
+        pitches[side] = np.where(stance, pitch_st, pitch_sw)
+        stance_masks[side] = stance
+        swing_bumps[side] = np.where(stance, 0.0, bump)
+    # ---------------------------------------------------------------- pelvis height: stance legs stay reachable
+    hips = {s: qrot(pelvis_q, np.broadcast_to(ctx.body.rest_offsets()[JOINT_INDEX[f"hip_{s}"]], (n, 3)))
+            for s in ("r", "l")}
+    limit = np.inf
+    for s in ("r", "l"):
+        st = stance_masks[s]
+        if not st.any():
+            continue
+        d = ankles[s][st] - (np.column_stack([x, y, z_rel])[st] + hips[s][st])
+        dh2 = d[:, 0] ** 2 + d[:, 1] ** 2
+        reach = g.reach * (ctx.thigh + ctx.shank)
+        limit = min(limit, float(np.min(np.sqrt(np.maximum(reach ** 2 - dh2, 1e-6)) + d[:, 2])))
+    z0 = limit if np.isfinite(limit) else ctx.standing_height()
+    root = np.column_stack([x, y, z_rel + z0])
+    for s in ("r", "l"):  # a folded swing leg passes under its hip: no sideways leg-plane flips
+        hip_x = root[:, 0] + hips[s][:, 0]
+        ankles[s][:, 0] += swing_bumps[s] * (hip_x - ankles[s][:, 0])
+    # ---------------------------------------------------------------- legs by IK, ankles from foot pitch
+    angles = dict(pelvis)
+    angles.update(upper)
+    override = {}
+    shortfall = 0.0
+    for s in ("r", "l"):
+        v = qrot(qconj(pelvis_q), ankles[s] - (root + hips[s]))
+        f, abd, kn, _ = _leg_ik(ctx, s, v)
+        shortfall = max(shortfall, _leg_ik(ctx, s, v[stance_masks[s]])[3] if stance_masks[s].any() else 0.0)
+        angles.update({f"hip_flex_{s}": f, f"hip_abd_{s}": abd, f"knee_flex_{s}": kn})
+        loc = local_rotations({f"hip_flex_{s}": f, f"hip_abd_{s}": abd, f"knee_flex_{s}": kn}, n)
+        shank = qmul(pelvis_q, qmul(loc[:, JOINT_INDEX[f"hip_{s}"]], loc[:, JOINT_INDEX[f"knee_{s}"]]))
+        override[f"ankle_{s}"] = qmul(qconj(shank), _rot_x(pitches[s]))
+    yaw = ctx.uniform(-np.pi, np.pi)
+    heading = axis_angle((0.0, 0.0, 1.0), np.full(n, yaw))
+    return Program(angles, root=qrot(heading, root), yaw=yaw, smooth_hz=1e9, local_override=override,
+                   params={"cadence_steps_per_s": round(g.cadence, 3), "steps": round(g.cadence * ctx.t[-1], 1),
+                           "step_length_m": round(ls, 3), "reach_shortfall_m": round(shortfall, 4)})
+
+
+def _spring_mass(ctx: Context, g: GaitSpec, ph: np.ndarray) -> np.ndarray:
+    """Running pelvis height relative to touchdown: sinusoidal compression in stance, ballistic in flight."""
+    step_t = 1.0 / g.cadence
+    t_c = 2.0 * g.duty * step_t  # contact time of one foot
+    t_f = max(step_t - t_c, 0.0)
+    v0 = 9.80665 * t_f / 2.0
+    u = np.mod(2.0 * ph, 1.0)  # step phase: footfall at 0 (either foot)
+    c_share = min(t_c / step_t, 1.0)
+    s = u / c_share
+    stance = -(v0 * t_c / np.pi) * np.sin(np.pi * np.clip(s, 0, 1))
+    tf = (u - c_share) * step_t
+    flight = v0 * tf - 0.5 * 9.80665 * tf ** 2
+    return np.where(u < c_share, stance, flight)
+
+
+def _upper_body(ctx: Context, ph: np.ndarray, arm_amp: float, elbow: float, elbow_amp: float, arm_offset: float,
+                lean: float, rot_amp: float, obliq: float, duty: float, tilt_amp: float = 1.5) -> tuple[dict, dict]:
+    """Arm swing against the legs, trunk counter-rotation, head; and the pelvis angles."""
+    upper: dict[str, np.ndarray | float] = {}
+    for side, off in (("r", 0.0), ("l", 0.5)):
+        fr = np.mod(ph + off, 1.0)
+        upper[f"shoulder_flex_{side}"] = -arm_amp * np.cos(2 * np.pi * fr) + arm_offset
+        upper[f"shoulder_abd_{side}"] = 8.0
+        upper[f"elbow_flex_{side}"] = elbow + elbow_amp * np.cos(2 * np.pi * (fr + 0.5))
+    fr = np.mod(ph, 1.0)
+    upper["thorax_rot"] = -1.2 * rot_amp * np.cos(2 * np.pi * fr)
+    upper["lumbar_flex"] = 0.5 * lean + ctx.smooth_noise(1.0, 0.3)
+    upper["thorax_flex"] = 0.3 * lean
+    upper["neck_flex"] = 3.0 + ctx.smooth_noise(4.0, 0.2)
+    upper["head_rot"] = ctx.smooth_noise(8.0, 0.15)
+    upper.update(both("forearm_pron", 10.0))
+    pelvis = {"pelvis_rot": rot_amp * np.cos(2 * np.pi * fr),
+              "pelvis_obliquity": -obliq * np.sin(2 * np.pi * (fr - duty / 2 + 0.25)),
+              "pelvis_tilt": 0.2 * lean + 3.0 + tilt_amp * np.cos(4 * np.pi * (fr - duty / 2))}
+    return upper, pelvis
+
+
+def gait_program(ctx: Context, g: GaitSpec, arm_amp: float, elbow: float, elbow_amp: float, arm_offset: float,
+                 lean: float, rot_amp: float, obliq: float) -> Program:
+    """A complete gait: stride phase with slow tempo variation, upper body, legs by IK."""
+    ph = ctx.phase(g.cadence / 2.0, wobble=0.02)
+    tilt_amp = ctx.uniform(2.5, 4.5) if g.running else ctx.uniform(1.0, 2.5)
+    upper, pelvis = _upper_body(ctx, ph, arm_amp, elbow, elbow_amp, arm_offset, lean, rot_amp, obliq, g.duty, tilt_amp)
+    return build_gait(ctx, g, ph, upper, pelvis)
+
+
+def _arm_form(ctx: Context, prog: Program) -> Program:
+    """Walking arm variations: free swing, holding a phone in the working hand, hands in pockets."""
+    form = ctx.choice(["swinging arms"] * 6 + ["holding a phone", "hands in pockets"])
+    s = ctx.side()
+    if form == "holding a phone":
+        prog.angles[f"shoulder_flex_{s}"] = 15.0 + ctx.smooth_noise(3.0, 0.5)
+        prog.angles[f"elbow_flex_{s}"] = 85.0 + ctx.smooth_noise(5.0, 0.5)
+        prog.angles[f"forearm_pron_{s}"] = 70.0
+    elif form == "hands in pockets":
+        for side in ("l", "r"):
+            prog.angles[f"shoulder_flex_{side}"] = -8.0 + 0.2 * prog.angles[f"shoulder_flex_{side}"]
+            prog.angles[f"elbow_flex_{side}"] = 35.0
+            prog.angles[f"shoulder_abd_{side}"] = 14.0
+    prog.params["form"] = form
+    return prog
+
+
+def _width(ctx: Context, lo: float, hi: float) -> float:
+    return ctx.uniform(lo, hi) * ctx.h / 1.72
+
+
+@generator("walking")
+def walking(ctx: Context) -> Program:
+    """Level walking, 1.6-2.1 steps/s; step length grows with cadence (about 0.65-0.8 m, 1.0-1.7 m/s)."""
+    cad = ctx.tempo(1.6, 2.1)
+    ls = ctx.h * 0.413 * (cad / 1.8) ** 0.8 * ctx.uniform(0.92, 1.08) * ctx.style.amplitude ** 0.5
+    g = GaitSpec(cad, ls, duty=ctx.uniform(0.59, 0.63), land_ahead=ctx.uniform(0.5, 0.58),
+                 heel_strike_deg=ctx.uniform(12, 20), toe_off_deg=-ctx.uniform(30, 40), clearance=_width(ctx, 0.10, 0.15),
+                 bounce=ctx.uniform(0.018, 0.026) * ls / 0.7, sway=ctx.uniform(0.015, 0.03),
+                 step_width=_width(ctx, 0.05, 0.08))
+    prog = gait_program(ctx, g, arm_amp=ctx.uniform(10, 22) * ctx.style.arm_swing, elbow=ctx.uniform(12, 25),
+                        elbow_amp=6.0, arm_offset=2.0, lean=ctx.style.lean_deg, rot_amp=ctx.uniform(4, 8),
+                        obliq=ctx.uniform(4, 7))
+    prog.params["pace"] = "slow" if cad < 1.75 else "brisk" if cad > 1.95 else "normal"
+    return _arm_form(ctx, prog)
+
+
+@generator("jogging")
+def jogging(ctx: Context) -> Program:
+    """Jogging, 2.3-2.8 steps/s at about 1.8-2.8 m/s, short flight phases, elbows bent."""
+    cad = ctx.tempo(2.3, 2.8)
+    g = GaitSpec(cad, ctx.h * ctx.uniform(0.36, 0.5), duty=ctx.uniform(0.38, 0.45), land_ahead=ctx.uniform(0.3, 0.4),
+                 heel_strike_deg=ctx.uniform(2, 12), toe_off_deg=-ctx.uniform(25, 35), flat_from=0.2, flat_until=0.45,
+                 clearance=_width(ctx, 0.1, 0.2), sway=ctx.uniform(0.01, 0.02), step_width=_width(ctx, 0.03, 0.06),
+                 running=True, reach=0.965)
+    return gait_program(ctx, g, arm_amp=ctx.uniform(15, 25) * ctx.style.arm_swing, elbow=ctx.uniform(70, 95),
+                        elbow_amp=10.0, arm_offset=8.0, lean=ctx.style.lean_deg + ctx.uniform(3, 7),
+                        rot_amp=ctx.uniform(6, 10), obliq=ctx.uniform(5, 8))
+
+
+@generator("running")
+def running(ctx: Context) -> Program:
+    """Running, 2.7-3.3 steps/s at 3.3-5 m/s, flight phases, strong arm pumping."""
+    cad = ctx.tempo(2.7, 3.3)
+    g = GaitSpec(cad, ctx.h * ctx.uniform(0.66, 0.82), duty=ctx.uniform(0.3, 0.35), land_ahead=ctx.uniform(0.25, 0.33),
+                 heel_strike_deg=ctx.uniform(0, 10), toe_off_deg=-ctx.uniform(35, 45), flat_from=0.2, flat_until=0.4,
+                 clearance=_width(ctx, 0.22, 0.32), sway=ctx.uniform(0.008, 0.015), step_width=_width(ctx, 0.02, 0.05),
+                 running=True, reach=0.96)
+    return gait_program(ctx, g, arm_amp=ctx.uniform(28, 40) * ctx.style.arm_swing, elbow=ctx.uniform(80, 100),
+                        elbow_amp=15.0, arm_offset=10.0, lean=ctx.style.lean_deg + ctx.uniform(5, 10),
+                        rot_amp=ctx.uniform(7, 12), obliq=ctx.uniform(6, 10))
+
+
+@generator("stairs_up")
+def stairs_up(ctx: Context) -> Program:
+    """Climbing stairs step over step, 1.4-2.0 steps/s, risers 15-19 cm, treads 26-31 cm."""
+    cad = ctx.tempo(1.4, 2.0)
+    riser = ctx.uniform(0.15, 0.19)
+    g = GaitSpec(cad, ctx.uniform(0.26, 0.31), duty=ctx.uniform(0.6, 0.66), land_ahead=ctx.uniform(0.7, 0.9),
+                 heel_strike_deg=0.0, toe_off_deg=-ctx.uniform(15, 25), flat_from=0.0, flat_until=0.7,
+                 clearance=ctx.uniform(0.05, 0.1), bounce=ctx.uniform(0.015, 0.025), sway=ctx.uniform(0.015, 0.03),
+                 step_width=_width(ctx, 0.06, 0.09), riser=riser, reach=0.97)
+    prog = gait_program(ctx, g, arm_amp=ctx.uniform(6, 14), elbow=ctx.uniform(15, 30), elbow_amp=5.0,
+                        arm_offset=3.0, lean=ctx.style.lean_deg + ctx.uniform(5, 12), rot_amp=ctx.uniform(3, 6),
+                        obliq=ctx.uniform(3, 6))
+    if ctx.rng.random() < 0.4:  # holding the handrail
+        s = ctx.choice(["l", "r"])
+        prog.angles[f"shoulder_flex_{s}"] = 25.0 + ctx.smooth_noise(4.0, 0.5)
+        prog.angles[f"shoulder_abd_{s}"] = 25.0
+        prog.angles[f"elbow_flex_{s}"] = 45.0
+        prog.params["form"] = "holding the handrail"
+    prog.params["riser_m"] = round(riser, 3)
+    return prog
+
+
+@generator("stairs_down")
+def stairs_down(ctx: Context) -> Program:
+    """Walking down stairs step over step, 1.6-2.2 steps/s; lands on the forefoot, the stance knee lowers the body."""
+    cad = ctx.tempo(1.6, 2.2)
+    riser = ctx.uniform(0.15, 0.19)
+    g = GaitSpec(cad, ctx.uniform(0.26, 0.31), duty=ctx.uniform(0.6, 0.66), land_ahead=ctx.uniform(0.35, 0.5),
+                 heel_strike_deg=-ctx.uniform(15, 25), toe_off_deg=-ctx.uniform(5, 12), flat_from=0.25,
+                 flat_until=0.85, clearance=ctx.uniform(0.06, 0.12), bounce=ctx.uniform(0.012, 0.02), sway=ctx.uniform(0.015, 0.03),
+                 step_width=_width(ctx, 0.06, 0.09), riser=-riser, reach=0.97)
+    prog = gait_program(ctx, g, arm_amp=ctx.uniform(6, 14), elbow=ctx.uniform(15, 30), elbow_amp=5.0, arm_offset=3.0,
+                        lean=ctx.style.lean_deg + ctx.uniform(0, 4), rot_amp=ctx.uniform(3, 6), obliq=ctx.uniform(3, 6))
+    prog.params["riser_m"] = round(riser, 3)
+    return prog
+
+
+@generator("high_knees")
+def high_knees(ctx: Context) -> Program:
+    """Running in place lifting the knees to hip height, 3.0-4.0 steps/s, on the forefoot, arms pumping."""
+    cad = ctx.tempo(3.0, 4.0)
+    g = GaitSpec(cad, ctx.uniform(0.0, 0.03), duty=ctx.uniform(0.36, 0.42), land_ahead=0.0,
+                 heel_strike_deg=-ctx.uniform(15, 25), toe_off_deg=-ctx.uniform(25, 35), flat_from=0.0, flat_until=0.0,
+                 clearance=ctx.h * ctx.uniform(0.2, 0.28) * ctx.style.amplitude, sway=0.01,
+                 step_width=_width(ctx, 0.07, 0.1), running=True, reach=0.95)
+    return gait_program(ctx, g, arm_amp=ctx.uniform(25, 40), elbow=ctx.uniform(85, 100), elbow_amp=10.0,
+                        arm_offset=15.0, lean=ctx.style.lean_deg, rot_amp=ctx.uniform(3, 6), obliq=ctx.uniform(3, 6))
