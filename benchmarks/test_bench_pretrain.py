@@ -1,0 +1,81 @@
+"""Pretraining throughput: one full step (batch building + forward + backward + AdamW) per measured call.
+
+Parametrized over model config × device × batch size. ``extra_info`` records clips per second, the
+model's forward+backward FLOPs per clip (``torch.utils.flop_counter``), the achieved FLOP rate, the
+peak GPU memory on CUDA, and the sensor spec. Synthetic clips of the corpus's shapes (256 samples at
+19 sites, 22 joints, 16×64×64 video) are used, so the figure is the model's, not the disk's.
+Run: ``pytest benchmarks/test_bench_pretrain.py`` (CUDA cases skip without a GPU).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mujo_edge.data.spec import DEFAULT_SPEC
+from mujo_edge.models import create_model
+from mujo_edge.models.losses import PairwiseInfoNCE
+from mujo_edge.placements import PLACEMENTS
+from mujo_edge.train.clips import BatchMaker, ClipTable, fit_imu_normalization
+from mujo_edge.train.pretrain import model_flops_per_sample, param_groups, train_step
+
+
+def synthetic_table(n: int, text_dim: int = 384, seed: int = 0) -> ClipTable:
+    rng = np.random.default_rng(seed)
+    t, s, j = 256, len(PLACEMENTS), 22
+    imu = rng.normal(0, 2, (n, t, s, 6)).astype(np.float32)
+    imu[..., 2] += 9.81
+    table = ClipTable(imu=imu, sites=PLACEMENTS, pose=rng.normal(0, 0.3, (n, t, j, 3)).astype(np.float32),
+                      video=rng.integers(0, 256, (n, 16, 64, 64), dtype=np.uint8), has_pose=np.ones(n, bool),
+                      has_video=np.ones(n, bool), captions=tuple(f"caption {i}" for i in range(n)),
+                      clip_captions=[np.asarray([i]) for i in range(n)], labels=("x",) * n,
+                      clip_ids=tuple(str(i) for i in range(n)))
+    table.text = torch.nn.functional.normalize(torch.randn(n, text_dim), dim=1)
+    return table
+
+
+@pytest.mark.parametrize("config", ["tiny", "base"])
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+@pytest.mark.parametrize("batch", [64, 256])
+def test_pretrain_step(benchmark, config: str, device: str, batch: int) -> None:
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("needs a CUDA GPU")
+    if device == "cpu" and (config == "base" or batch > 64):
+        pytest.skip("CPU: tiny at batch 64 only (base is a GPU config)")
+    torch.manual_seed(0)
+    table = synthetic_table(max(2 * batch, 128))
+    spec = DEFAULT_SPEC.replace(normalization=fit_imu_normalization(table))
+    maker = BatchMaker(table, spec, batch)
+    model = create_model(config).to(device)
+    loss_fn = PairwiseInfoNCE(model.cfg.pairs)
+    fused = {"fused": True} if device == "cuda" else {}
+    opt = torch.optim.AdamW(param_groups(model, 0.05), lr=1e-3, **fused)
+    use_bf16 = device == "cuda"
+    autocast = lambda: torch.autocast(device, dtype=torch.bfloat16, enabled=use_bf16)  # noqa: E731
+    steps = iter(range(10**9))
+
+    def one_step() -> float:
+        b = {k: v.to(device, non_blocking=True) for k, v in maker(next(steps)).items()}
+        loss, _ = train_step(model, model, b, loss_fn, opt, autocast, grad_clip=1.0)
+        if device == "cuda":
+            torch.cuda.synchronize()
+        return float(loss.detach())
+
+    for _ in range(2):  # warm-up (cuDNN autotune, allocator)
+        one_step()
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    loss = benchmark.pedantic(one_step, rounds=5 if device == "cpu" else 20, iterations=1)
+    assert math.isfinite(loss)
+    sec = benchmark.stats.stats.median
+    flops = model_flops_per_sample(model, {k: v.to(device) for k, v in maker(0).items()})
+    benchmark.extra_info.update({
+        "config": config, "device": device, "batch": batch, "threads": torch.get_num_threads(),
+        "clips_per_second": batch / sec, "flops_per_clip_fwd_bwd": flops, "achieved_tflops": flops * batch / sec / 1e12,
+        "gpu_peak_mem_gb": torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else None,
+        "gpu": torch.cuda.get_device_name() if device == "cuda" else None, "precision": "bf16" if use_bf16 else "fp32",
+        "parameters": sum(p.numel() for p in model.parameters()), "spec": spec.to_dict(), "spec_key": spec.key(),
+    })

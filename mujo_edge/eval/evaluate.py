@@ -1,0 +1,405 @@
+"""``mujo-edge evaluate``: does MuJo pretraining help on real sensors? Subject-wise, at label fractions.
+
+Every run goes through the protocol of ``evaluation_protocol.md`` (:func:`mujo_edge.eval.protocol.fold_data`
+and :func:`mujo_edge.train.supervised.train_supervised`), so all numbers are comparable with the
+published scratch-CNN reference: the same folds, test subjects, nested label fractions, optimizer,
+budget (1200 steps) and early stopping for every mode. Modes (registry :data:`MODES`):
+
+* ``scratch``  — the MuJo IMU encoder architecture from random init + linear head, all weights trained;
+* ``linear``   — the pretrained IMU encoder frozen (BatchNorm statistics re-estimated on the fold's
+  unlabelled training windows, see :func:`mode_linear`); a linear head trained on its features;
+* ``finetune`` — the pretrained IMU encoder + a new linear head, all weights trained;
+* ``cnn``      — the protocol's CNN baseline (reference).
+
+Normalization: ``scratch`` and ``cnn`` use the protocol's per-fold standardization. The pretrained
+modes use, by default, the normalization stored in the checkpoint's SensorSpec (``"pretrain"``):
+the encoder's first layer learned the scale and offsets of physical units under that normalization
+(gravity's offset included), the deployed model sees the same, and zero-shot needs it. ``"fold"``
+(the protocol's statistics) is available for comparison.
+
+One run = (dataset, fold, fraction, mode, seed); its result is cached as JSON under
+``OUT/runs/`` keyed by everything that changes it, so an interrupted evaluation resumes and ``--jobs N``
+runs N single-threaded processes in parallel. Zero-shot (no labels) runs once per fold.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from mujo_edge.data.fractions import DEFAULT_FRACTIONS, check_fraction
+from mujo_edge.errors import ConfigError
+from mujo_edge.registry import Registry
+
+log = logging.getLogger(__name__)
+
+NORMALIZATIONS = ("pretrain", "fold")
+PRETRAINED_MODES = ("linear", "finetune")
+
+
+@dataclass(frozen=True)
+class EvaluateConfig:
+    """Options of ``mujo-edge evaluate`` (saved as ``config.json`` in ``out``).
+
+    ``checkpoint``: a ``kind="mujo"`` checkpoint folder or ``"default"`` (needed by linear, finetune,
+    zero-shot and, for its architecture, scratch; without one scratch uses ``model``'s architecture).
+    ``seeds``: seeds ``0..seeds-1`` (fraction sampling and model init). ``folds``: fold indices (empty = all ``k``).
+    """
+
+    datasets: tuple[str, ...] = ("motionsense",)
+    checkpoint: str | None = "default"
+    model: str = "tiny"
+    fractions: tuple[float, ...] = DEFAULT_FRACTIONS
+    modes: tuple[str, ...] = ("scratch", "linear", "finetune")
+    seeds: int = 3
+    folds: tuple[int, ...] = ()
+    k: int = 5
+    normalization: str = "pretrain"
+    linear_adapt_bn: bool = True
+    zero_shot: bool = True
+    max_steps: int = 1200
+    finetune_lr_scale: float = 1.0
+    jobs: int = 1
+    out: Path = Path("eval")
+    data_dir: Path | None = None
+    verify: bool = True
+
+    def __post_init__(self) -> None:
+        for m in self.modes:
+            MODES.get(m)
+        for p in self.fractions:
+            check_fraction(p)
+        if self.normalization not in NORMALIZATIONS:
+            raise ConfigError(f"unknown normalization {self.normalization!r}; valid: {', '.join(NORMALIZATIONS)}")
+        if self.seeds < 1 or self.jobs < 1 or self.max_steps < 1 or self.finetune_lr_scale <= 0:
+            raise ConfigError(f"seeds, jobs and max_steps must be >= 1 and finetune_lr_scale > 0, got {self}")
+        if self.checkpoint is None and (any(m in PRETRAINED_MODES for m in self.modes) or self.zero_shot):
+            raise ConfigError("modes linear/finetune and zero-shot need --checkpoint (a pretraining run or 'default')")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run of the evaluation grid (``mode="zeroshot"`` has fraction 0 and seed 0)."""
+
+    dataset: str
+    fold: int
+    fraction: float
+    mode: str
+    seed: int
+
+    @property
+    def name(self) -> str:
+        """File-system name of the run."""
+        return f"{self.dataset}/fold{self.fold}/{self.mode}/frac{self.fraction:g}_seed{self.seed}"
+
+
+@dataclass
+class Context:
+    """What a worker loads once per dataset: windows, folds, the pretrained model, its weights hash."""
+
+    cfg: EvaluateConfig
+    windows: dict[str, Any] = field(default_factory=dict)
+    folds: dict[str, list[Any]] = field(default_factory=dict)
+    mujo: Any = None
+    weights_sha: str = ""
+    linear_encoders: dict[tuple[str, int], Any] = field(default_factory=dict)
+
+    def dataset(self, name: str) -> tuple[Any, list[Any]]:
+        """Prepared windows and the k subject folds of ``name``."""
+        if name not in self.windows:
+            from mujo_edge.data.prepare import prepare
+            from mujo_edge.data.spec import DEFAULT_SPEC, Normalization
+            from mujo_edge.data.splits import subject_kfold
+
+            # the checkpoint's rate / window / hop (normalization is applied per mode, not here)
+            spec = (self.model().spec if self.cfg.checkpoint is not None else DEFAULT_SPEC).replace(
+                normalization=Normalization(), placement="any")
+            ws = prepare(name, spec, data_root=self.cfg.data_dir, verify=self.cfg.verify)
+            self.windows[name] = ws
+            self.folds[name] = subject_kfold(ws.subject_ids, k=self.cfg.k, seed=0)
+        return self.windows[name], self.folds[name]
+
+    def model(self) -> Any:
+        """The pretrained MuJo model (loaded once)."""
+        if self.mujo is None:
+            from mujo_edge.models.mujo import load_mujo, resolve_checkpoint
+            from mujo_edge.provenance import sha256_file
+
+            self.mujo = load_mujo(self.cfg.checkpoint)
+            self.weights_sha = sha256_file(resolve_checkpoint(self.cfg.checkpoint) / "model.safetensors")
+        return self.mujo
+
+
+ModeFn = Callable[[Context, Task, Any, Any], dict[str, Any]]
+#: Evaluation modes: ``fn(ctx, task, windowset, fold) -> result dict``.
+MODES: Registry[ModeFn] = Registry("evaluation mode")
+
+
+def _renormalize(x: np.ndarray, src: Any, dst: Any) -> np.ndarray:
+    """Windows normalized with spec ``src`` → normalized with spec ``dst`` (through SI units)."""
+    return dst.normalize(src.normalization.invert(x))
+
+
+def _data(ctx: Context, task: Task, ws: Any, fold: Any, pretrained: bool) -> Any:
+    from mujo_edge.eval.protocol import fold_data
+
+    fd = fold_data(ws, fold, task.fraction, task.seed)
+    if pretrained and ctx.cfg.normalization == "pretrain":
+        spec = ctx.model().spec
+        fd.x_fit, fd.x_val, fd.x_test = (_renormalize(a, fd.spec, spec) for a in (fd.x_fit, fd.x_val, fd.x_test))
+        fd.spec = spec.replace(placement=ws.placement)
+    return fd
+
+
+def _scratch_arch(ctx: Context) -> dict[str, Any]:
+    """IMU encoder config of ``scratch``: the checkpoint's architecture, else the named model config's."""
+    from mujo_edge.models.mujo import model_config
+
+    return dict(ctx.model().cfg.imu) if ctx.cfg.checkpoint is not None else dict(model_config(ctx.cfg.model).imu)
+
+
+def _imu_classifier(ctx: Context, ws: Any, pretrained: bool) -> nn.Module:
+    from mujo_edge.models.mujo import ImuClassifier, ImuClassifierConfig
+
+    mask = tuple(bool(c) for c in ws.channel_mask)
+    if pretrained:
+        return ImuClassifier.from_mujo(ctx.model(), ws.num_classes, ws.placement, mask)
+    return ImuClassifier(ImuClassifierConfig(imu=_scratch_arch(ctx), num_classes=ws.num_classes, placement=ws.placement,
+                                             channel_mask=mask))
+
+
+def _fit_and_score(model: nn.Module, fd: Any, task: Task, ctx: Context, params: Any = None,
+                   x_test: np.ndarray | None = None) -> dict[str, Any]:
+    from mujo_edge.eval.protocol import scores
+    from mujo_edge.train.supervised import SupervisedConfig, predict_logits, train_supervised
+
+    res = train_supervised(model, fd.x_fit, fd.y_fit, fd.x_val, fd.y_val, fd.num_classes,
+                           SupervisedConfig(max_steps=ctx.cfg.max_steps, seed=task.seed), params=params)
+    pred = predict_logits(model, fd.x_test if x_test is None else x_test).argmax(1)
+    return {**scores(fd.y_test, pred, fd.num_classes), "best_val_f1": res.best_val_f1, "best_step": res.best_step,
+            "steps": res.steps, "n_fit": int(len(fd.y_fit)), "n_val": int(len(fd.y_val)), "n_test": int(len(fd.y_test))}
+
+
+@MODES.register("scratch")
+def mode_scratch(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
+    """The MuJo IMU encoder architecture from random init (seed = fraction seed), all weights trained."""
+    fd = _data(ctx, task, ws, fold, pretrained=False)
+    torch.manual_seed(task.seed)
+    return _fit_and_score(_imu_classifier(ctx, ws, pretrained=False), fd, task, ctx)
+
+
+@MODES.register("cnn")
+def mode_cnn(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
+    """The protocol's CNN baseline."""
+    from mujo_edge.models.classifiers import build_classifier
+
+    fd = _data(ctx, task, ws, fold, pretrained=False)
+    torch.manual_seed(task.seed)
+    return _fit_and_score(build_classifier("cnn", in_channels=ws.x.shape[2], num_classes=ws.num_classes), fd, task, ctx)
+
+
+@MODES.register("finetune")
+def mode_finetune(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
+    """Pretrained IMU encoder + new linear head, all weights trained (encoder lr × ``finetune_lr_scale``)."""
+    fd = _data(ctx, task, ws, fold, pretrained=True)
+    torch.manual_seed(task.seed)
+    model = _imu_classifier(ctx, ws, pretrained=True)
+    from mujo_edge.train.supervised import SupervisedConfig
+
+    lr = SupervisedConfig().lr
+    params = [{"params": model.encoder.parameters(), "lr": lr * ctx.cfg.finetune_lr_scale},
+              {"params": model.head.parameters(), "lr": lr}]
+    return _fit_and_score(model, fd, task, ctx, params=params)
+
+
+@torch.no_grad()
+def _features(model: nn.Module, x: np.ndarray, batch: int = 1024) -> np.ndarray:
+    model.eval()
+    return np.concatenate([model.features(torch.from_numpy(np.ascontiguousarray(x[i:i + batch]))).numpy()
+                           for i in range(0, len(x), batch)]) if len(x) else np.zeros((0, 0), np.float32)
+
+
+@torch.no_grad()
+def adapt_batchnorm(model: nn.Module, x: np.ndarray, batch: int = 512) -> nn.Module:
+    """Re-estimate every BatchNorm's running mean/var on windows ``x (N, T, C)`` (no labels, weights unchanged)."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over all batches
+    model.train()
+    for i in range(0, len(x), batch):
+        model.features(torch.from_numpy(np.ascontiguousarray(x[i:i + batch])))
+    for m in bns:
+        m.momentum = 0.1
+    return model.eval()
+
+
+def _linear_encoder(ctx: Context, task: Task, ws: Any, fold: Any, spec: Any) -> nn.Module:
+    """The frozen pretrained encoder of ``linear``, BN statistics adapted to the fold's training subjects (cached)."""
+    key = (task.dataset, task.fold)
+    if key not in ctx.linear_encoders:
+        enc = _imu_classifier(ctx, ws, pretrained=True)
+        if ctx.cfg.linear_adapt_bn:
+            idx = fold.indices(ws)
+            adapt_batchnorm(enc, spec.normalize(ws.x[np.concatenate([idx["fit"], idx["val"]])]))
+        ctx.linear_encoders[key] = enc.eval()
+    return ctx.linear_encoders[key]
+
+
+@MODES.register("linear")
+def mode_linear(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
+    """Frozen pretrained encoder; a linear head on its features.
+
+    With ``linear_adapt_bn`` (default) the encoder's BatchNorm statistics are first re-estimated on all
+    windows of the fold's training subjects (fit + validation, no labels; the same windows the protocol
+    fits its standardization on): the weights stay frozen, only the feature statistics move from the
+    simulated corpus to the real sensor (AdaBN).
+    """
+    fd = _data(ctx, task, ws, fold, pretrained=True)
+    enc = _linear_encoder(ctx, task, ws, fold, fd.spec)
+    f_fit, f_val, f_test = (_features(enc, a) for a in (fd.x_fit, fd.x_val, fd.x_test))
+    fd.x_fit, fd.x_val = f_fit, f_val
+    torch.manual_seed(task.seed)
+    return _fit_and_score(nn.Linear(f_fit.shape[1], ws.num_classes), fd, task, ctx, x_test=f_test)
+
+
+def task_key(ctx: Context, task: Task) -> str:
+    """Hash of everything that changes a run's result (settings, checkpoint weights, data spec)."""
+    cfg = ctx.cfg
+    ws, _ = ctx.dataset(task.dataset)
+    pre = task.mode in PRETRAINED_MODES or task.mode == "zeroshot"
+    payload = {"task": task.name, "max_steps": cfg.max_steps, "k": cfg.k, "spec": ws.spec.key(), "n": len(ws),
+               "weights": ctx.weights_sha if pre else "",  # scratch depends on the architecture only:
+               "arch": _scratch_arch(ctx) if task.mode == "scratch" else None,
+               "norm": cfg.normalization if pre else "fold",
+               "ft_lr": cfg.finetune_lr_scale if task.mode == "finetune" else 1.0,
+               "adapt_bn": cfg.linear_adapt_bn if task.mode == "linear" else None, "version": 1}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def run_task(ctx: Context, task: Task) -> dict[str, Any]:
+    """Run one task (or read its cached result) and cache it under ``cfg.out/runs``."""
+    from mujo_edge.provenance import atomic_write_text
+
+    if ctx.cfg.checkpoint is not None:
+        ctx.model()
+    key = task_key(ctx, task)
+    path = Path(ctx.cfg.out) / "runs" / f"{task.name}.json"
+    if path.exists():
+        try:
+            cached = json.loads(path.read_text())
+            if cached.get("key") == key:
+                return cached
+        except json.JSONDecodeError:
+            log.warning("ignoring unreadable cached result %s", path)
+    ws, folds = ctx.dataset(task.dataset)
+    t0 = time.perf_counter()
+    if task.mode == "zeroshot":
+        from mujo_edge.eval.zeroshot import zero_shot_fold
+
+        res = zero_shot_fold(ctx.model(), ws, folds[task.fold])
+    else:
+        res = MODES.get(task.mode)(ctx, task, ws, folds[task.fold])
+    out = {"key": key, "dataset": task.dataset, "fold": task.fold, "fraction": task.fraction, "mode": task.mode,
+           "seed": task.seed, **res, "seconds": time.perf_counter() - t0}
+    atomic_write_text(path, json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def tasks_of(cfg: EvaluateConfig, n_folds: dict[str, int]) -> list[Task]:
+    """The whole grid, costliest first (large fractions) so parallel jobs finish together."""
+    tasks = []
+    for ds in cfg.datasets:
+        folds = cfg.folds or tuple(range(n_folds[ds]))
+        for f in folds:
+            if not 0 <= f < n_folds[ds]:
+                raise ConfigError(f"fold {f} does not exist; {ds} has folds 0..{n_folds[ds] - 1}")
+            if cfg.zero_shot:
+                tasks.append(Task(ds, f, 0.0, "zeroshot", 0))
+            tasks += [Task(ds, f, p, m, s) for p in cfg.fractions for m in cfg.modes for s in range(cfg.seeds)]
+    return sorted(tasks, key=lambda t: -t.fraction)
+
+
+_WORKER: dict[str, Context] = {}
+
+
+def _worker_init(cfg: EvaluateConfig) -> None:
+    torch.set_num_threads(1)
+    _WORKER["ctx"] = Context(cfg)
+
+
+def _worker_run(task: Task) -> dict[str, Any]:
+    return run_task(_WORKER["ctx"], task)
+
+
+def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int, int], None] | None = None) -> dict[str, Any]:
+    """Run (or resume) the whole grid; write ``results.json``, ``report.md`` and ``f1_vs_fraction.png`` to ``cfg.out``.
+
+    Returns the report dict (see :func:`mujo_edge.eval.report.summarize`). ``on_result(result, done, total)``
+    is called after every run.
+    """
+    from mujo_edge.config import save_json
+    from mujo_edge.eval import report
+    from mujo_edge.provenance import git_commit
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    save_json(out / "config.json", {"evaluate": cfg, "git_commit": git_commit()})
+    ctx = Context(cfg)
+    tasks = tasks_of(cfg, {ds: len(ctx.dataset(ds)[1]) for ds in cfg.datasets})
+    results: list[dict[str, Any]] = []
+    if cfg.jobs == 1:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # one thread per run, as in the protocol (and in --jobs N workers)
+        try:
+            for t in tasks:
+                results.append(run_task(ctx, t))
+                if on_result:
+                    on_result(results[-1], len(results), len(tasks))
+        finally:
+            torch.set_num_threads(threads)
+    else:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        with ProcessPoolExecutor(cfg.jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
+                                 initargs=(cfg,)) as pool:
+            futures = [pool.submit(_worker_run, t) for t in tasks]
+            for fut in as_completed(futures):
+                results.append(fut.result())
+                if on_result:
+                    on_result(results[-1], len(results), len(tasks))
+    meta = {"checkpoint": cfg.checkpoint, "weights_sha256": ctx.weights_sha if cfg.checkpoint else None,
+            "normalization": cfg.normalization, "git_commit": git_commit()}
+    summary = report.summarize(results, cfg, meta)
+    report.write_report(summary, out)
+    return summary
+
+
+def stage_evaluate(cfg: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+    """Quickstart stage: the data stage's dataset, fold 0, fractions 2 % and 100 %, scratch vs finetune, 1 seed.
+
+    Uses ``ctx["mujo_checkpoint"]`` (the pretrain stage's run) or the packaged default weights.
+    """
+    ws = ctx.get("windows")
+    if ws is None:
+        return {"status": "skipped", "reason": "no real dataset (set MUJO_EDGE_DATA_DIR; see `mujo-edge data list`)"}
+    ckpt = str(ctx.get("mujo_checkpoint") or "default")
+    ec = EvaluateConfig(datasets=(ws.dataset,), checkpoint=ckpt, fractions=(0.02, 1.0), modes=("scratch", "finetune"),
+                        seeds=1, folds=(0,), out=Path(cfg.out) / "evaluate", data_dir=cfg.data_dir)
+    summary = run_evaluation(ec)
+    d = summary["datasets"][ws.dataset]
+    f1 = {mode: {p: round(c["mean"], 3) for p, c in cells.items()} for mode, cells in d["cells"].items()}
+    return {"status": "ok", "dataset": ws.dataset, "checkpoint": ckpt, "fold": 0, "macro_f1": f1,
+            "zero_shot_macro_f1": round(d["zero_shot"]["mean"], 3) if d["zero_shot"] else None,
+            "report": str(Path(ec.out) / "report.md")}

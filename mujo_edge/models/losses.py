@@ -1,0 +1,89 @@
+"""Pairwise symmetric InfoNCE over every modality pair (the MuJo objective).
+
+For a pair (a, b) and the ``n`` clips of the batch that have both modalities, the logits are
+``s · z_a @ z_bᵀ`` (``(n, n)``, ``s`` = the model's clamped logit scale, embeddings L2-normalised);
+the pair loss is the mean of cross-entropy over rows (a→b) and over columns (b→a) with the diagonal
+as targets. The total is the weighted mean of the pair losses over pairs with at least two valid
+clips, so a clip missing a modality still trains every pair it does have.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from mujo_edge.errors import ConfigError, UnknownNameError
+
+
+@dataclass
+class PairStats:
+    """Per-pair result: loss (tensor, for backprop), top-1 retrieval accuracy (mean of both directions), clips."""
+
+    loss: torch.Tensor
+    accuracy: float
+    n: int
+
+
+def info_nce(za: torch.Tensor, zb: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, float]:
+    """Symmetric InfoNCE of matched rows ``za (n, D)``, ``zb (n, D)``; returns (loss, retrieval accuracy)."""
+    logits = scale * za @ zb.t()                                     # (n, n)
+    target = torch.arange(len(za), device=za.device)
+    loss = 0.5 * (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.t(), target))
+    with torch.no_grad():
+        acc = 0.5 * ((logits.argmax(1) == target).float().mean() + (logits.argmax(0) == target).float().mean())
+    return loss, float(acc)
+
+
+class PairwiseInfoNCE(nn.Module):
+    """Weighted symmetric InfoNCE over modality pairs.
+
+    Args:
+        pairs: pair names ``"a-b"`` to train (e.g. :data:`mujo_edge.models.mujo.PAIRS`).
+        weights: optional ``{pair: weight}``; missing pairs get 1.0, unknown pairs raise, weights must be ≥ 0.
+    """
+
+    def __init__(self, pairs: tuple[str, ...] | list[str], weights: dict[str, float] | None = None) -> None:
+        super().__init__()
+        self.pairs = tuple(pairs)
+        weights = dict(weights or {})
+        unknown = sorted(set(weights) - set(self.pairs))
+        if unknown:
+            raise UnknownNameError("modality pair", unknown[0], self.pairs)
+        if any(w < 0 for w in weights.values()):
+            raise ConfigError(f"pair weights must be >= 0, got {weights}")
+        self.weights = {p: float(weights.get(p, 1.0)) for p in self.pairs}
+
+    def forward(self, emb: dict[str, torch.Tensor], present: dict[str, torch.Tensor],
+                scale: torch.Tensor) -> tuple[torch.Tensor, dict[str, PairStats]]:
+        """Loss over all pairs.
+
+        Args:
+            emb: ``{modality: (B, D)}`` L2-normalised embeddings.
+            present: ``{modality: (B,)}`` bool, True where the clip has that modality (missing key = all).
+            scale: scalar logit scale (already exponentiated and clamped).
+
+        Returns:
+            ``(total, {pair: PairStats})``; ``total`` is 0 (with grad) if no pair has two valid clips.
+        """
+        stats: dict[str, PairStats] = {}
+        total = scale * 0.0
+        wsum = 0.0
+        for pair in self.pairs:
+            a, b = pair.split("-")
+            if a not in emb or b not in emb or self.weights[pair] == 0.0:
+                continue
+            n_rows = len(emb[a])
+            ok = torch.ones(n_rows, dtype=torch.bool, device=emb[a].device)
+            for m in (a, b):
+                if m in present:
+                    ok = ok & present[m].to(ok.device)
+            n = int(ok.sum())
+            if n < 2:
+                continue
+            loss, acc = info_nce(emb[a][ok], emb[b][ok], scale)
+            stats[pair] = PairStats(loss, acc, n)
+            total = total + self.weights[pair] * loss
+            wsum += self.weights[pair]
+        return (total / wsum if wsum else total), stats

@@ -1,0 +1,117 @@
+"""``mujo-edge evaluate`` end to end on synthetic windows (and a real-data slice when available)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mujo_edge.errors import ConfigError, UnknownNameError
+from mujo_edge.eval.evaluate import EvaluateConfig, run_evaluation
+
+
+def _cfg(root: Path, ckpt: Path, out: Path, **kw) -> EvaluateConfig:
+    base = dict(datasets=("motionsense",), checkpoint=str(ckpt) if ckpt else None, fractions=(0.1, 1.0),
+                modes=("scratch", "linear", "finetune", "cnn"), seeds=1, k=3, max_steps=60, out=out, data_dir=root, verify=False)
+    base.update(kw)
+    return EvaluateConfig(**base)
+
+
+def test_evaluate_grid_report_and_cache(synth_root: Path, random_checkpoint: Path, tmp_path: Path) -> None:
+    cfg = _cfg(synth_root, random_checkpoint, tmp_path / "ev")
+    summary = run_evaluation(cfg)
+    runs = summary["runs"]
+    assert len(runs) == 3 * 2 * 4 + 3  # folds × fractions × modes (+ zero-shot per fold)
+    for name in ("report.md", "results.json", "f1_vs_fraction.png", "config.json"):
+        assert (tmp_path / "ev" / name).stat().st_size > 0
+    # every mode of a fold is tested on the same windows
+    for f in range(3):
+        assert len({r["n_test"] for r in runs if r["fold"] == f}) == 1
+        assert len({r["n_fit"] for r in runs if r["fold"] == f and r["fraction"] == 1.0 and r["mode"] != "zeroshot"}) == 1
+    cells = summary["datasets"]["motionsense"]["cells"]
+    assert cells["scratch"]["1"]["mean"] > 0.5  # separable synthetic classes: far above chance (1/6)
+    assert set(summary["datasets"]["motionsense"]["delta_finetune_minus_scratch"]) == {"0.1", "1"}
+    zs = summary["datasets"]["motionsense"]["zero_shot"]
+    assert 0.0 <= zs["mean"] <= 1.0 and zs["n_runs"] == 3
+    md = (tmp_path / "ev" / "report.md").read_text()
+    assert "| scratch |" in md and "Zero-shot" in md and "Δ finetune − scratch" in md
+    # second run: every result comes from the cache, unchanged
+    again = run_evaluation(cfg)
+    assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in runs]
+    # a setting that changes results invalidates the cached runs
+    changed = run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path / "ev", modes=("scratch",), fractions=(1.0,),
+                                  max_steps=30, zero_shot=False))
+    assert all(r["steps"] <= 50 for r in changed["runs"])
+
+
+def test_fold_normalization_option_and_parallel_jobs_agree(synth_root: Path, random_checkpoint: Path,
+                                                           tmp_path: Path) -> None:
+    kw = dict(modes=("linear", "finetune"), fractions=(1.0,), folds=(0,), zero_shot=False, normalization="fold")
+    one = run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path / "a", **kw))
+    two = run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path / "b", jobs=2, **kw))
+    f1 = lambda s: sorted((r["mode"], round(r["macro_f1"], 6)) for r in s["runs"])  # noqa: E731
+    assert f1(one) == f1(two)
+    res = json.loads((tmp_path / "a" / "results.json").read_text())
+    assert res["meta"]["normalization"] == "fold"
+
+
+def test_bad_options_raise(synth_root: Path, random_checkpoint: Path, tmp_path: Path) -> None:
+    with pytest.raises(UnknownNameError, match="finetune"):
+        _cfg(synth_root, random_checkpoint, tmp_path, modes=("fine-tune",))
+    with pytest.raises(ConfigError, match="fraction"):
+        _cfg(synth_root, random_checkpoint, tmp_path, fractions=(0.0,))
+    with pytest.raises(ConfigError, match="checkpoint"):
+        _cfg(synth_root, None, tmp_path, modes=("linear",))
+    with pytest.raises(ConfigError, match="normalization"):
+        _cfg(synth_root, random_checkpoint, tmp_path, normalization="minmax")
+    with pytest.raises(ConfigError, match="fold 7"):
+        run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path, folds=(7,), modes=("scratch",)))
+
+
+def test_cli_scratch_without_checkpoint(synth_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from mujo_edge.cli.main import run
+
+    code = run(["evaluate", "--checkpoint", "none", "--dataset", "motionsense", "--data-dir", str(synth_root),
+                "--fractions", "1.0", "--modes", "scratch", "--seeds", "1", "--folds", "0", "--max-steps", "20",
+                "--out", str(tmp_path / "cli"), "--json", "--no-verify"])
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["datasets"]["motionsense"]["cells"]["scratch"]["1"]["n_runs"] == 1
+    assert run(["evaluate", "--dataset", "motionsense", "--modes", "bogus", "--out", str(tmp_path / "x")]) == 1
+
+
+@pytest.mark.realdata
+def test_real_motionsense_slice(tmp_path: Path, require_dataset) -> None:
+    """Fold 0 of the real MotionSense at 1 %: pretrained (packaged weights) and scratch both run and beat chance."""
+    root = require_dataset("motionsense")
+    cfg = EvaluateConfig(datasets=("motionsense",), checkpoint="default", fractions=(0.01,),
+                         modes=("scratch", "finetune"), seeds=1, folds=(0,), max_steps=75,
+                         out=tmp_path / "real", data_dir=root)
+    s = run_evaluation(cfg)
+    cells = s["datasets"]["motionsense"]["cells"]
+    for mode in ("scratch", "finetune"):
+        assert cells[mode]["0.01"]["mean"] > 0.3, mode  # 6 classes: chance ≈ 0.17
+    assert s["datasets"]["motionsense"]["zero_shot"]["mean"] > 0.3  # the packaged weights recognise without labels
+
+
+def test_adapt_batchnorm_moves_statistics_not_weights() -> None:
+    import torch
+
+    from mujo_edge.eval.evaluate import adapt_batchnorm
+    from mujo_edge.models.mujo import ImuClassifier, ImuClassifierConfig
+
+    torch.manual_seed(0)
+    clf = ImuClassifier(ImuClassifierConfig(imu={"arch": "resnet1d", "widths": [8, 16]}, num_classes=3)).eval()
+    weights = {k: v.clone() for k, v in clf.state_dict().items() if "running" not in k and "num_batches" not in k}
+    x = (np.random.default_rng(0).normal(3.0, 2.0, (300, 128, 6))).astype(np.float32)
+    adapt_batchnorm(clf, x, batch=100)
+    stem_bn = clf.encoder.stem[1]
+    with torch.no_grad():
+        pre = clf.encoder.stem[0](torch.from_numpy(x).transpose(1, 2))  # activations the first BN normalizes
+    assert torch.allclose(stem_bn.running_mean, pre.mean(dim=(0, 2)), atol=1e-4)
+    assert not clf.training and stem_bn.momentum == 0.1
+    for k, v in clf.state_dict().items():
+        if k in weights:
+            assert torch.equal(v, weights[k]), k
