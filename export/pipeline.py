@@ -1,0 +1,248 @@
+"""``export_checkpoint``: a student / classifier checkpoint → verified ``.pte`` / ``.tflite`` / ``.onnx`` + sidecars.
+
+Steps for each requested format:
+
+1. Rebuild the model from the checkpoint, fold BatchNorm into the convolutions, fix the input to one
+   NORMALIZED window ``(1, W, C)`` float32.
+2. For int8, calibrate static post-training quantization with the backend's own quantizer on windows
+   of the calibration subjects (the fold's fit + validation subjects; never a test subject).
+3. Write ``{name}_{int8|fp32}{suffix}`` and its sidecar (sensor spec, label names, provenance, metrics,
+   calibration), load it in its own runtime, run the held-out test windows and compare with the eager
+   model (top-1 agreement ≥ 99 %, macro F1 within 1 point either way); the sidecar gets the numbers.
+
+Every requested format is exported and verified even when an earlier one fails. Then
+``export_report_{int8|fp32}.json`` (and ``export_config_{int8|fp32}.json``, so fp32 and int8 exports can
+share one folder) is written with each file's numbers and pass/fail, and if any file failed its
+verification a :class:`~mujo_edge.errors.VerificationError` names every failing file with its numbers
+(failed files stay for inspection, their sidecars marked ``verification.passed = false``). A toolchain
+failure of one format is recorded the same way and raised as :class:`~mujo_edge.errors.ExportError`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mujo_edge.errors import ConfigError, ExportError, VerificationError
+
+log = logging.getLogger(__name__)
+
+#: Checkpoint kinds that can be exported.
+EXPORTABLE_KINDS: tuple[str, ...] = ("student", "classifier")
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """Options of ``mujo-edge export`` (saved as ``export_config_{int8|fp32}.json`` in the output folder).
+
+    Attributes:
+        formats: export backends (names in :data:`mujo_edge.export.backends.BACKENDS`).
+        int8: static int8 post-training quantization; fp32 otherwise.
+        calib_windows: calibration windows drawn (seeded) from the calibration subjects.
+        name: file stem (default: the checkpoint's model name).
+        source: labelled window source for checkpoints that record none (``dataset:NAME``).
+        fold: fold of a seed-0 5-fold subject split when the checkpoint records none.
+        min_agreement: required top-1 agreement with the eager model on the test windows.
+        max_f1_drop: allowed macro-F1 drop vs the eager model (0.01 = one point).
+        max_verify_windows: cap on test windows used for verification (``None`` = all).
+        threads: runtime threads during verification.
+        seed: sampling seed (calibration windows and the verification subset use separate generators
+            derived from it, so one does not change the other).
+    """
+
+    formats: tuple[str, ...] = ("executorch", "tflite", "onnx")
+    int8: bool = False
+    calib_windows: int = 512
+    name: str | None = None
+    source: str | None = None
+    fold: int = 0
+    min_agreement: float = 0.99
+    max_f1_drop: float = 0.01
+    max_verify_windows: int | None = None
+    threads: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        from mujo_edge.export.backends import BACKENDS
+
+        if not self.formats:
+            raise ConfigError(f"no export format given; valid: {', '.join(BACKENDS.names())}")
+        for f in self.formats:
+            BACKENDS.get(f)
+        if self.calib_windows < 1:
+            raise ConfigError(f"calib_windows must be >= 1, got {self.calib_windows}")
+        if not 0 < self.min_agreement <= 1 or self.max_f1_drop < 0:
+            raise ConfigError(f"invalid tolerances min_agreement={self.min_agreement}, max_f1_drop={self.max_f1_drop}")
+
+
+@dataclass
+class ExportedFile:
+    """One verified export."""
+
+    format: str
+    path: Path
+    sidecar: Path
+    precision: str
+    size_bytes: int
+    verification: dict[str, Any]
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def select_windows(n_test: int, n_calib: int, cfg: ExportConfig) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Seeded, sorted index subsets: ``(test windows to verify on or None = all, calibration windows or None)``.
+
+    Calibration windows (only with ``cfg.int8``) are drawn from a generator of their own, so the
+    calibration set does not depend on whether ``cfg.max_verify_windows`` subsampled the test windows.
+    """
+    verify_seq, calib_seq = np.random.SeedSequence(cfg.seed).spawn(2)
+    keep = pick = None
+    if cfg.max_verify_windows is not None and n_test > cfg.max_verify_windows:
+        keep = np.sort(np.random.default_rng(verify_seq).choice(n_test, cfg.max_verify_windows, replace=False))
+    if cfg.int8:
+        pick = np.sort(np.random.default_rng(calib_seq).choice(n_calib, min(cfg.calib_windows, n_calib), replace=False))
+    return keep, pick
+
+
+def report_row(fmt: str, path: Path, ver: dict[str, Any] | None, error: str | None = None) -> dict[str, Any]:
+    """One file's line in ``export_report_*.json``: pass/fail and the verification numbers (or the export error)."""
+    row: dict[str, Any] = {"format": fmt, "file": path.name,
+                           "size_bytes": path.stat().st_size if path.exists() else None}
+    if ver is None:
+        return {**row, "passed": False, "error": error}
+    keys = ("passed", "windows", "top1_agreement", "min_agreement", "macro_f1", "macro_f1_eager", "f1_drop",
+            "max_f1_drop", "max_abs_logit_diff", "runtime")
+    return {**row, **{k: ver[k] for k in keys}}
+
+
+def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig = ExportConfig(),
+                      data_root: str | Path | None = None) -> list[ExportedFile]:
+    """Export checkpoint folder ``checkpoint`` to ``out`` in every format of ``cfg``; see the module docstring.
+
+    Returns:
+        One :class:`ExportedFile` per format, in ``cfg.formats`` order (all verified).
+
+    Raises:
+        CheckpointError: not a checkpoint, or a kind other than student / classifier.
+        ConfigError: the checkpoint records no data split and ``cfg.source`` is not given.
+        VerificationError: one or more files failed verification (after all formats were tried and the
+            report was written); the message names every failing file with its numbers.
+        ExportError: a toolchain failed for one or more formats (also after trying all of them).
+    """
+    import torch
+
+    from mujo_edge.checkpoint import load_checkpoint
+    from mujo_edge.config import save_json, to_dict
+    from mujo_edge.export.backends import BACKENDS
+    from mujo_edge.export.sidecar import build_sidecar, write_sidecar
+    from mujo_edge.export.verify import compare, failure_message, verify_file
+    from mujo_edge.models.classifiers import classifier_from_checkpoint, count_parameters
+    from mujo_edge.models.students import fold_batchnorm
+    from mujo_edge.train.distill import checkpoint_split
+    from mujo_edge.train.supervised import predict_logits
+
+    t_start = time.perf_counter()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = load_checkpoint(checkpoint, kinds=EXPORTABLE_KINDS)
+    if not ckpt.label_names:
+        raise ConfigError(f"{ckpt.path}: checkpoint has no label names; exported classifiers need them")
+    model = classifier_from_checkpoint(ckpt)
+    fused = fold_batchnorm(model)
+    spec, k = ckpt.spec, len(ckpt.label_names)
+    split = checkpoint_split(ckpt, data_root, source=cfg.source, fold=cfg.fold)
+    if not split.recorded:
+        log.warning("%s records no data split; verifying on fold %d of %s (its test subjects may have been seen "
+                    "in training)", ckpt.path, cfg.fold, split.source)
+    keep, pick = select_windows(len(split.x_test), len(split.x_calib), cfg)
+    x_test, y_test = (split.x_test, split.y_test) if keep is None else (split.x_test[keep], split.y_test[keep])
+    eager_logits = predict_logits(model, spec.normalize(x_test))
+    eager = compare(eager_logits, eager_logits, y_test, k)
+    eager_metrics = {"macro_f1": eager["macro_f1"], "accuracy": eager["accuracy"], "windows": eager["windows"]}
+    calib = calib_info = None
+    if pick is not None:
+        calib = spec.normalize(split.x_calib[pick])
+        calib_info = {"windows": int(len(pick)), "subjects": list(split.calib_subjects), "source": split.source,
+                      "test_subjects": list(split.fold.test_subjects), "seed": cfg.seed,
+                      "class_counts": np.bincount(split.y_calib[pick], minlength=k).tolist()}
+    example = torch.from_numpy(spec.normalize(x_test[:1]))
+    precision = "int8" if cfg.int8 else "fp32"
+    name = cfg.name or ckpt.model_name
+    source_ckpt = {"path": str(ckpt.path.resolve()), "kind": ckpt.kind, "model_name": ckpt.model_name,
+                   "weights_sha256": ckpt.weights_sha256, "git_commit": ckpt.git_commit, "step": ckpt.step,
+                   "metrics": {k: v for k, v in ckpt.metrics.items() if k != "distill"}}
+    model_info = {"name": ckpt.model_name, "config": ckpt.model_config, "parameters": count_parameters(model),
+                  "version": f"{ckpt.model_name}-{ckpt.weights_sha256[:12]}", "batchnorm_folded": True}
+    save_json(out / f"export_config_{precision}.json", {"config": cfg, "checkpoint": str(ckpt.path)})
+    results: list[ExportedFile] = []
+    rows: list[dict[str, Any]] = []
+    failed: list[str] = []  # one message per failing file
+    toolchain_failed = False
+    for fmt in cfg.formats:
+        backend = BACKENDS.get(fmt)
+        path = out / f"{name}_{precision}{backend.suffix}"
+        log.info("exporting %s (%s)", path, backend.description)
+        try:
+            details = backend.export(fused, example, calib, path)
+        except ExportError as exc:
+            log.error("%s", exc)
+            rows.append(report_row(fmt, path, None, str(exc)))
+            failed.append(f"{path}: {exc}")
+            toolchain_failed = True
+            continue
+        data = {"source": split.source, "fold": split.fold.name, "test_subjects": list(split.fold.test_subjects),
+                "split_recorded_in_checkpoint": split.recorded}
+        meta = build_sidecar(
+            path, backend=backend.runtime, precision=precision, spec=spec, label_names=tuple(ckpt.label_names),
+            model=model_info, source_checkpoint=source_ckpt, io=details.get("io"), export_format=fmt,
+            channels_used=list(ckpt.extra.get("channels_used") or spec.channels),
+            quantization={"method": "static post-training (PT2E / QDQ)", "quantizer": backend.quantizer}
+            if cfg.int8 else None,
+            calibration=calib_info, data=data, export={**to_dict(cfg), "backend_details": details},
+            metrics={"fp32": eager_metrics, "int8": None}, verification={"passed": None},
+        )
+        write_sidecar(path, meta)  # the runtime reads the sidecar during verification
+        ver = verify_file(path, eager_logits, x_test, y_test, k, cfg.min_agreement, cfg.max_f1_drop, cfg.threads)
+        file_metrics = {"macro_f1": ver["macro_f1"], "accuracy": ver["accuracy"], "windows": ver["windows"]}
+        meta["metrics"] = {"fp32": eager_metrics if cfg.int8 else file_metrics, "int8": file_metrics if cfg.int8 else None,
+                           "eager_fp32": eager_metrics, "f1_drop_vs_fp32": eager_metrics["macro_f1"] - file_metrics["macro_f1"]}
+        meta["verification"] = ver
+        sidecar = write_sidecar(path, meta)
+        rows.append(report_row(fmt, path, ver))
+        results.append(ExportedFile(fmt, path, sidecar, precision, path.stat().st_size, ver, details))
+        if ver["passed"]:
+            log.info("%s: %d bytes, agreement %.4f, macro F1 %.4f (eager %.4f)", path.name, path.stat().st_size,
+                     ver["top1_agreement"], ver["macro_f1"], ver["macro_f1_eager"])
+        else:
+            failed.append(failure_message(path, ver))
+            log.error("%s", failed[-1])
+    report = out / f"export_report_{precision}.json"
+    save_json(report, {
+        "checkpoint": str(ckpt.path), "precision": precision, "seconds": round(time.perf_counter() - t_start, 1),
+        "passed": not failed, "eager": eager_metrics, "calibration": calib_info, "files": rows})
+    if failed:
+        what = "export failed" if toolchain_failed else "verification failed"
+        msg = f"{what} for {len(failed)} of {len(cfg.formats)} file(s) (report: {report}):\n" + "\n".join(failed)
+        raise (ExportError if toolchain_failed else VerificationError)(msg)
+    return results
+
+
+def stage_export(cfg: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+    """Quickstart stage: int8 export of ``ctx["student_checkpoint"]`` to all three formats, each verified in its
+    runtime; sets ``ctx["live_model"]`` to the int8 ``.tflite`` (the live stage streams through it)."""
+    ckpt = ctx.get("student_checkpoint")
+    if ckpt is None:
+        return {"status": "skipped", "reason": "no student checkpoint (the distill stage did not run)"}
+    out = Path(cfg.out) / "export"
+    results = export_checkpoint(ckpt, out, ExportConfig(int8=True), data_root=cfg.data_dir)
+    files = {r.format: r for r in results}
+    ctx["exported"] = {r.format: r.path for r in results}
+    ctx["live_model"] = files["tflite"].path if "tflite" in files else results[0].path
+    return {"status": "ok", "folder": str(out),
+            "files": {r.path.name: {"kb": round(r.size_bytes / 1024, 1), "agreement": round(r.verification["top1_agreement"], 4),
+                                    "f1": round(r.verification["macro_f1"], 4),
+                                    "f1_eager": round(r.verification["macro_f1_eager"], 4)} for r in results}}

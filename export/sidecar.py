@@ -1,0 +1,161 @@
+"""The JSON sidecar written next to every exported model file (``<file>.json``).
+
+The sidecar is the only description of an exported model that apps, the BLE bridge and
+:func:`mujo_edge.runtime.load` read: the full :class:`~mujo_edge.data.spec.SensorSpec` (rate, window,
+hop, channel order, units, normalization mean/std), the label names, the model's input/output
+contract, the file's sha256, where it came from (checkpoint, git commit), fp32 and int8 metrics,
+the calibration set and the self-verification numbers.
+
+Model input is the NORMALIZED window ``(1, W, C)`` (``x_norm = (x - mean) / std`` per channel, channels
+in ``sensor_spec.channels`` order); output is ``(1, K)`` logits. The tensor dtypes are what the file's
+runtime reports: float32 for ``.pte`` and ``.onnx`` (QDQ models quantize inside the graph) and fp32
+``.tflite``; **int8** for int8 ``.tflite`` files, whose ``input.quantization`` / ``output.quantization``
+give the scale, zero point and the exact formulas an app applies (quantize ``x_norm``, dequantize logits).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from mujo_edge.data.spec import SensorSpec
+from mujo_edge.errors import ConfigError, CorruptFileError
+from mujo_edge.provenance import atomic_write_text, git_commit, sha256_file
+
+log = logging.getLogger(__name__)
+
+FORMAT = "mujo-edge-export"
+FORMAT_VERSION = 2  # 2: input/output dtype and quantization are the file's real tensor contract
+#: Keys every sidecar must have.
+REQUIRED = ("format", "format_version", "file", "backend", "precision", "sha256", "sensor_spec", "label_names",
+            "input", "output", "model")
+
+
+def sidecar_path(model_file: str | Path) -> Path:
+    """``dscnn_int8.pte`` → ``dscnn_int8.pte.json``."""
+    model_file = Path(model_file)
+    return model_file.with_name(model_file.name + ".json")
+
+
+PREPROCESSING = ("resample to sensor_spec.rate_hz, channels in sensor_spec.channels order (SI units), windows of "
+                 "sensor_spec.window samples every sensor_spec.hop, then x_norm = (x - normalization.mean) / "
+                 "normalization.std per channel")
+QUANTIZE_INPUT = "q = clip(round(x_norm / scale) + zero_point, {lo}, {hi}) stored as {dtype} (round to nearest)"
+DEQUANTIZE_OUTPUT = "logits = (float32(q) - zero_point) * scale"
+
+
+def io_contract(spec: SensorSpec, num_classes: int,
+                io: dict[str, dict[str, Any]] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The sidecar's ``input`` and ``output`` sections.
+
+    Args:
+        spec: sensor spec (window ``W`` samples, ``C`` channels).
+        num_classes: ``K``.
+        io: the tensor details the file's runtime reports, ``{"input": {...}, "output": {...}}`` each with
+            ``dtype`` (numpy name) and, for integer tensors, ``scale`` and ``zero_point``
+            (``export.backend_details.io``); ``None`` = float32 in and out.
+
+    Returns:
+        ``(input, output)``: shape ``[1, W, C]`` / ``[1, K]``, the true ``dtype``, and for an integer
+        tensor a ``quantization`` block with ``scale``, ``zero_point``, ``qmin`` / ``qmax`` and the
+        ``formula`` (quantize the normalized input; dequantize the logits).
+    """
+    import numpy as np
+
+    io = io or {}
+    sections = {
+        "input": {"shape": [1, spec.window, len(spec.channels)], "layout": "window, channel", "normalized": True,
+                  "preprocessing": PREPROCESSING},
+        "output": {"shape": [1, num_classes], "kind": "logits", "labels": "label_names[argmax]"},
+    }
+    for key, sec in sections.items():
+        det = io.get(key) or {}
+        dtype = np.dtype(det.get("dtype", "float32"))
+        sec["dtype"] = dtype.name
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            formula = (QUANTIZE_INPUT.format(lo=info.min, hi=info.max, dtype=dtype.name) if key == "input"
+                       else DEQUANTIZE_OUTPUT)
+            sec["quantization"] = {"scale": float(det["scale"]), "zero_point": int(det["zero_point"]),
+                                   "qmin": int(info.min), "qmax": int(info.max), "formula": formula}
+        else:
+            sec["quantization"] = None
+    return sections["input"], sections["output"]
+
+
+def build_sidecar(model_file: Path, backend: str, precision: str, spec: SensorSpec, label_names: tuple[str, ...],
+                  model: dict[str, Any], source_checkpoint: dict[str, Any], io: dict[str, dict[str, Any]] | None = None,
+                  **sections: Any) -> dict[str, Any]:
+    """The sidecar dict for ``model_file`` (sha256 and size are computed from the file).
+
+    ``io`` is the file's tensor contract as its runtime reports it (see :func:`io_contract`); the
+    remaining keyword sections are added verbatim.
+    """
+    from mujo_edge import __version__
+
+    inp, outp = io_contract(spec, len(label_names), io)
+    meta: dict[str, Any] = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "file": model_file.name, "backend": backend,
+        "precision": precision, "sha256": sha256_file(model_file), "size_bytes": model_file.stat().st_size,
+        "model": model, "sensor_spec": spec.to_dict(), "label_names": list(label_names),
+        "input": inp, "output": outp,
+        "source_checkpoint": source_checkpoint, "mujo_edge_version": __version__, "git_commit": git_commit(),
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    meta.update(sections)
+    return meta
+
+
+def write_sidecar(model_file: str | Path, meta: dict[str, Any]) -> Path:
+    """Write ``meta`` as ``<model_file>.json`` (atomically); returns its path."""
+    from mujo_edge.config import to_dict
+
+    path = sidecar_path(model_file)
+    atomic_write_text(path, json.dumps(to_dict(meta), indent=2) + "\n")
+    return path
+
+
+def read_sidecar(model_file: str | Path, check_hash: bool = True) -> dict[str, Any]:
+    """Read and validate the sidecar of ``model_file``; checks the recorded sha256 against the file.
+
+    Raises:
+        CorruptFileError: the sidecar is missing, unreadable, incomplete, of another format, or the
+            model file's sha256 differs from the recorded one.
+    """
+    model_file = Path(model_file)
+    path = sidecar_path(model_file)
+    if not path.exists():
+        raise CorruptFileError(model_file, f"no sidecar {path.name} next to it; exported models carry their sensor spec "
+                                           f"and label names there (re-run mujo-edge export)")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CorruptFileError(path, f"not valid JSON ({exc})") from exc
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise CorruptFileError(path, f"format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r}")
+    if meta.get("format_version", 0) > FORMAT_VERSION:
+        raise CorruptFileError(path, f"format version {meta['format_version']} is newer than this mujo-edge "
+                                     f"understands ({FORMAT_VERSION})")
+    missing = [k for k in REQUIRED if k not in meta]
+    if missing:
+        raise CorruptFileError(path, f"missing keys {missing}")
+    try:
+        SensorSpec.from_dict(meta["sensor_spec"])
+    except (ConfigError, TypeError, KeyError) as exc:
+        raise CorruptFileError(path, f"invalid sensor_spec ({exc})") from exc
+    if check_hash:
+        if not model_file.exists():
+            raise CorruptFileError(model_file, "model file is missing (only its sidecar exists)")
+        digest = sha256_file(model_file)
+        if digest != meta["sha256"]:
+            raise CorruptFileError(model_file, f"sha256 {digest[:16]}... differs from {meta['sha256'][:16]}... recorded in "
+                                               f"{path.name} (file corrupted or replaced)")
+    return meta
+
+
+def spec_of(meta: dict[str, Any]) -> SensorSpec:
+    """The :class:`SensorSpec` recorded in a sidecar."""
+    return SensorSpec.from_dict(meta["sensor_spec"])

@@ -1,0 +1,59 @@
+"""``mujo-edge distill``: train an edge student (supervised, or distilled from a MuJo teacher)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mujo_edge.cli.common import DataDirOption, echo_json, table
+
+
+def distill(
+    out: Path = typer.Option(..., "--out", help="Checkpoint folder to write (kind 'student')."),
+    student: str = typer.Option("dscnn", "--student", help="Student architecture (dscnn, dscnn_tiny, ...)."),
+    teacher: Optional[Path] = typer.Option(None, "--teacher", help="MuJo checkpoint (kind 'mujo'); omit for a "
+                                           "supervised student."),
+    dataset: str = typer.Option("motionsense", "--dataset", help="Labelled windows: a dataset name, "
+                                "dataset:NAME or windows:FILE.npz."),
+    corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder for feature distillation (teacher only)."),
+    fold: int = typer.Option(0, "--fold", help="Subject-wise fold (0-4) whose test subjects are held out."),
+    fraction: float = typer.Option(1.0, "--fraction", help="Label fraction of the fit/validation windows."),
+    seed: int = typer.Option(0, "--seed", help="Seed of init, batches and the label fraction."),
+    max_steps: int = typer.Option(1200, "--max-steps", help="Supervised / fine-tuning step cap (protocol: 1200)."),
+    distill_steps: int = typer.Option(1500, "--distill-steps", help="Feature-distillation steps (teacher only)."),
+    no_scratch: bool = typer.Option(False, "--no-scratch", help="With a teacher, skip the from-scratch baseline."),
+    threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = torch default)."),
+    data_dir: Optional[Path] = DataDirOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+) -> None:
+    """Train a small student on one subject-wise fold and save it with its split, spec and metrics."""
+    from mujo_edge.train.distill import DistillConfig, run_distill
+
+    if threads > 0:
+        import torch
+
+        torch.set_num_threads(threads)
+    cfg = DistillConfig(student=student, source=dataset, teacher=teacher, corpus=corpus, fold=fold, fraction=fraction,
+                        seed=seed, max_steps=max_steps, distill_steps=distill_steps, scratch_baseline=not no_scratch)
+    res = run_distill(cfg, out, data_root=data_dir)
+    if as_json:
+        echo_json({"checkpoint": str(res.checkpoint), "seconds": round(res.seconds, 1), "metrics": res.metrics})
+        return
+    m = res.metrics
+    rows = [[f"student ({m['method']})", student, m.get("parameters"), f"{m['test']['macro_f1']:.4f}",
+             f"{m['test']['accuracy']:.4f}"]]
+    for key, label in (("teacher", "teacher (linear probe)"), ("scratch", "student from scratch")):
+        if isinstance(m.get(key), dict):
+            rows.append([label, m[key].get("model", ""), m[key].get("parameters", ""),
+                         f"{m[key]['test']['macro_f1']:.4f}", f"{m[key]['test']['accuracy']:.4f}"])
+    typer.echo(table(rows, ["model", "architecture", "parameters", "test macro F1", "test accuracy"]))
+    typer.echo(f"scored on the same {m['test'].get('windows', '?')} test windows of held-out subjects "
+               f"{', '.join(map(str, m.get('test_subjects', [])))}")
+    typer.echo(f"checkpoint: {res.checkpoint} ({res.seconds:.0f} s)")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``distill`` to the main app."""
+    app.command("distill")(distill)

@@ -1,0 +1,44 @@
+"""``mujo-edge export``: a student / classifier checkpoint → verified .pte, .tflite and .onnx files with sidecars."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mujo_edge.cli.common import DataDirOption, echo_json, table
+
+
+def export(
+    checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint folder (kind 'student' or 'classifier')."),
+    out: Path = typer.Option(..., "--out", help="Folder for the exported files and their sidecars."),
+    int8: bool = typer.Option(False, "--int8", help="Static int8 post-training quantization (else fp32)."),
+    formats: str = typer.Option("all", "--format", help="executorch, tflite, onnx (comma-separated) or all."),
+    calib_windows: int = typer.Option(512, "--calib-windows", help="Calibration windows (from non-test subjects)."),
+    name: Optional[str] = typer.Option(None, "--name", help="File stem (default: the model name)."),
+    dataset: Optional[str] = typer.Option(None, "--dataset", help="Labelled data for checkpoints that record no split."),
+    fold: int = typer.Option(0, "--fold", help="Fold used with --dataset."),
+    data_dir: Optional[Path] = DataDirOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
+) -> None:
+    """Export, quantize and verify in each backend's own runtime (fails with the numbers if a file disagrees)."""
+    from mujo_edge.export import BACKENDS, ExportConfig, export_checkpoint
+
+    cfg = ExportConfig(formats=tuple(BACKENDS.parse_list(formats)), int8=int8, calib_windows=calib_windows, name=name,
+                       source=dataset, fold=fold)
+    results = export_checkpoint(checkpoint, out, cfg, data_root=data_dir)
+    if as_json:
+        echo_json([{"format": r.format, "file": str(r.path), "sidecar": str(r.sidecar), "precision": r.precision,
+                    "size_bytes": r.size_bytes, "verification": r.verification} for r in results])
+        return
+    typer.echo(table([[r.path.name, f"{r.size_bytes / 1024:.1f}", f"{r.verification['top1_agreement']:.4f}",
+                       f"{r.verification['macro_f1_eager']:.4f}", f"{r.verification['macro_f1']:.4f}",
+                       r.verification["windows"]] for r in results],
+                     ["file", "KB", "top-1 agreement", "F1 eager", "F1 file", "test windows"]))
+    typer.echo(f"verified in each runtime; sidecars: <file>.json in {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``export`` to the main app."""
+    app.command("export")(export)

@@ -1,0 +1,45 @@
+"""Session artifacts shared by the export tests: one synthetic student, exported once per format × precision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from edge_synth import synthetic_windows  # noqa: E402  (tests/export is on sys.path while its tests are collected)
+
+
+@pytest.fixture(scope="session")
+def synth_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("synth") / "windows.npz"
+    synthetic_windows().save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def student(synth_file: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A dscnn_tiny student trained supervised on the synthetic windows (a few seconds)."""
+    import torch
+
+    from mujo_edge.train.distill import DistillConfig, run_distill
+
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("student") / "run"
+    run_distill(DistillConfig(student="dscnn_tiny", source=f"windows:{synth_file}", max_steps=200), out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def exported(student: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    """``{(format, precision): file}`` for all three formats in fp32 and int8 (verified by the export itself)."""
+    import torch
+
+    from mujo_edge.export import ExportConfig, export_checkpoint
+
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("exported")
+    files = {}
+    for int8 in (False, True):
+        for r in export_checkpoint(student, out, ExportConfig(int8=int8, calib_windows=128)):
+            files[(r.format, r.precision)] = r.path
+    return files
