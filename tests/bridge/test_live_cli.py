@@ -1,0 +1,78 @@
+"""``mujo-edge live`` and ``mujo-edge watch-sim`` commands, and the quickstart's live stage."""
+
+# ruff: noqa: F811 - pytest fixtures are imported from bridge_fixtures and named as test arguments
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mujo_edge.cli.main import run
+from mujo_edge.data.csvio import read_recording_csv
+
+from bridge_fixtures import dbus_available, trained_model  # noqa: F401  (fixtures)
+
+pytestmark = pytest.mark.slow
+
+
+def test_live_simulate_with_a_trained_checkpoint_records_and_prints_json(dbus_available, trained_model, tmp_path,
+                                                                         capsys):
+    out = tmp_path / "got.csv"
+    code = run(["live", "--simulate", "synthetic", "--model", str(trained_model), "--duration", "4",
+                "--record", str(out), "--json", "--faults", "loss=0.05,seed=2", "--acquire-notify"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    summary = json.loads(captured.out)
+    assert summary["windows"]["predicted"] >= 2 and summary["samples"]["received"] > 150
+    assert summary["packets"]["missing"] > 0 and summary["samples"]["lost"] == 2 * summary["packets"]["missing"]
+    assert summary["latency_ms"]["p99"] is not None and summary["accuracy_vs_source"]["scored_windows"] >= 2
+    # the live view went to stderr: one line per prediction with probabilities, rate, losses, latency
+    view = [ln for ln in captured.err.splitlines() if ln.startswith("#")]
+    assert len(view) == summary["windows"]["predicted"] and "Hz" in view[0] and "latency" in view[0]
+    # the CSV keeps the device timestamps; reading it back interpolates the lost samples' holes
+    rec, _ = read_recording_csv(out)
+    assert rec.n_samples == summary["samples"]["received"] + summary["samples"]["lost"] and rec.rate_hz == 50.0
+    rows = [ln for ln in out.read_text().splitlines() if ln and not ln.startswith(("#", "t_s"))]
+    assert len(rows) == summary["samples"]["received"]
+    side = json.loads(out.with_suffix(".live.json").read_text())
+    assert side["config"]["simulate"] == "synthetic" and side["summary"]["samples"]["received"] == len(rows)
+    assert side["config"]["client"]["acquire_notify"] is True  # notifications came through AcquireNotify's socket
+
+
+def test_live_needs_exactly_one_source(trained_model, capsys):
+    assert run(["live", "--model", str(trained_model)]) == 1
+    assert "exactly one of a device" in capsys.readouterr().err
+    assert run(["live", "--model", str(trained_model), "--device", "X", "--simulate", "synthetic"]) == 1
+    assert run(["live", "--model", str(trained_model), "--simulate", "synthetic", "--faults", "lose=1"]) == 1
+    assert "bad fault 'lose=1'" in capsys.readouterr().err
+
+
+def test_watch_sim_command_serves_and_reports(dbus_available, capsys):
+    assert run(["watch-sim", "--duration", "1", "--json", "--profile", "polar"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["profile"] == "polar" and info["name"] == "Polar Sense SIM" and info["source"] == "synthetic"
+
+
+def test_quickstart_live_stage(dbus_available, trained_model, tmp_path, monkeypatch):
+    from mujo_edge.firmware_bridge import live
+    from mujo_edge.quickstart import QuickstartConfig
+
+    monkeypatch.setattr(live, "QUICKSTART_SECONDS", 4.0)
+    res = live.stage_live(QuickstartConfig(out=tmp_path), {"live_model": trained_model})
+    assert res["status"] == "ok" and res["source"] == "synthetic" and res["backend"] == "torch"
+    assert res["predictions"] >= 2 and res["samples_lost"] == 0 and res["latency_ms_p99"] is not None
+    assert res["accuracy_vs_source"] is not None
+    assert (tmp_path / "live" / "summary.json").exists() and (tmp_path / "live" / "config.json").exists()
+    assert live.find_models(tmp_path) == []  # nothing was written as a model under the quickstart folder
+
+
+def test_quickstart_live_stage_is_skipped_without_the_ble_stack(tmp_path, monkeypatch):
+    import importlib.util
+
+    from mujo_edge.firmware_bridge import live
+    from mujo_edge.quickstart import QuickstartConfig
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "bleak" else real(name, *a))
+    res = live.stage_live(QuickstartConfig(out=tmp_path), {})
+    assert res == {"status": "skipped", "reason": "bleak not installed (pip install 'mujo-edge[ble]')"}
