@@ -60,8 +60,15 @@ def stage_data(cfg: QuickstartConfig, ctx: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+from mujo_edge.corpus.stage import stage_corpus  # noqa: E402
+from mujo_edge.eval.evaluate import stage_evaluate  # noqa: E402
+from mujo_edge.train.pretrain import stage_pretrain  # noqa: E402
+from mujo_edge.firmware_bridge.live import stage_live  # noqa: E402
+from mujo_edge.train.distill import stage_distill  # noqa: E402
+from mujo_edge.export.pipeline import stage_export  # noqa: E402
+
 #: The stages, in order.
-STAGES: list[tuple[str, Stage]] = [("data", stage_data)]
+STAGES: list[tuple[str, Stage]] = [("data", stage_data), ("corpus", stage_corpus), ("pretrain", stage_pretrain), ("evaluate", stage_evaluate), ("distill", stage_distill), ("export", stage_export), ("live", stage_live)]
 
 
 def run_quickstart(cfg: QuickstartConfig, on_stage: Callable[[str, dict[str, Any]], None] | None = None) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
 import typer
@@ -17,7 +18,7 @@ from mujo_edge import __version__
 from mujo_edge.errors import MujoEdgeError
 
 #: Modules under mujo_edge.cli that add commands (each defines ``register(app)``).
-COMMAND_MODULES: tuple[str, ...] = ("data", "quickstart")
+COMMAND_MODULES: tuple[str, ...] = ("data", "corpus", "quickstart", "pretrain", "evaluate", "live", "watch_sim", "distill", "export", "predict")
 
 app = typer.Typer(
     name="mujo-edge",
@@ -43,6 +44,19 @@ def configure_logging(verbose: int) -> None:
     handler._mujo_edge = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    if verbose <= 0:  # the export toolchains and the text tower are chatty at import and conversion time
+        for name in NOISY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.ERROR)
+        for key, value in NOISY_ENV.items():
+            os.environ.setdefault(key, value)
+
+
+#: Third-party loggers kept at ERROR unless ``-v`` is given (their warnings are harmless on CPU, see toolchain notes).
+NOISY_LOGGERS: tuple[str, ...] = ("torchao", "torch.utils._pytree", "torch._export", "torch.export", "absl",
+                                  "transformers", "sentence_transformers", "huggingface_hub", "bleak.backends.bluezdbus.version")
+#: Environment switches of the same libraries' native code and progress bars (set only when unset).
+NOISY_ENV: dict[str, str] = {"TF_CPP_MIN_LOG_LEVEL": "2", "TRANSFORMERS_VERBOSITY": "error",
+                             "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1"}
 
 
 def _version_callback(value: bool) -> None:
