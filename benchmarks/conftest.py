@@ -26,3 +26,12 @@ def require_dataset():
         return Path(root)
 
     return require
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every benchmark here reports from its measured statistics, which ``--benchmark-disable`` does not collect."""
+    if config.getoption("benchmark_disable", default=False):
+        skip = pytest.mark.skip(reason="the benchmarks report measured statistics; run them without --benchmark-disable")
+        for item in items:
+            if "benchmark" in getattr(item, "fixturenames", ()):
+                item.add_marker(skip)

@@ -233,7 +233,7 @@ def save_mujo(path: str | Path, model: MujoModel, spec: SensorSpec, name: str, s
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    """``"default"`` → the packaged weights; a pretraining run folder → its final checkpoint folder."""
+    """``"default"`` → the packaged weights' folder; any other path is returned as given (a run folder is itself a checkpoint)."""
     if str(path) == "default":
         from mujo_edge.pretrained import default_checkpoint
 

@@ -156,6 +156,29 @@ def resolve_overrides(cfg: PretrainConfig, table: ClipTable) -> dict[str, Any]:
     return over
 
 
+#: Settings that change the trajectory of a run; resuming with other values is allowed but logged.
+TRAJECTORY_FIELDS = ("model", "overrides", "batch_size", "lr", "warmup_steps", "max_steps", "seed", "weight_decay",
+                     "pair_weights", "sites", "augment", "window")
+
+
+def warn_changed_settings(config_json: Path, cfg: PretrainConfig) -> list[str]:
+    """Log (WARNING) and return the :data:`TRAJECTORY_FIELDS` whose value differs from the saved run's config."""
+    import json
+
+    from mujo_edge.config import to_dict
+
+    try:
+        saved = json.loads(config_json.read_text())["pretrain"]
+    except (OSError, ValueError, KeyError):
+        return []
+    now = to_dict(cfg)
+    changed = [f for f in TRAJECTORY_FIELDS if f in saved and f in now and saved[f] != now[f]]
+    for f in changed:
+        log.warning("resuming %s with %s=%r (the run was started with %r): the trajectory changes from here on",
+                    config_json.parent, f, now[f], saved[f])
+    return changed
+
+
 def _device(cfg: PretrainConfig) -> torch.device:
     if cfg.device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -299,6 +322,8 @@ def pretrain(cfg: PretrainConfig, resume: bool = False,
     csv_train = csv_val = tb = None
     if info.is_main:
         run.mkdir(parents=True, exist_ok=True)
+        if state_dir is not None:
+            warn_changed_settings(run / "config.json", cfg)
         save_json(run / "config.json", {"pretrain": cfg, "model_name": cfg.model, "model": model.cfg, "sensor_spec": spec,
                                         "world_size": info.world, "device": str(device), "precision": "bf16" if use_bf16 else "fp32",
                                         "corpus_meta": corpus_meta, "train_clips": len(train_tab),

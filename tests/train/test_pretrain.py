@@ -183,3 +183,16 @@ def test_cuda_bf16_fused_pretraining(tiny_corpus: Path, tmp_path: Path) -> None:
     assert res.step == 6 and res.train["gpu_mem_gb"] > 0 and torch.isfinite(torch.tensor(res.train["loss"]))
     model = load_mujo(tmp_path / "gpu")
     assert next(model.parameters()).device.type == "cpu"
+
+
+def test_resuming_with_other_settings_is_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from mujo_edge.config import save_json
+    from mujo_edge.train.pretrain import warn_changed_settings
+
+    started = PretrainConfig(corpus=tmp_path, out=tmp_path, batch_size=64, lr=2e-3)
+    save_json(tmp_path / "config.json", {"pretrain": started})
+    assert warn_changed_settings(tmp_path / "config.json", started) == []
+    with caplog.at_level("WARNING"):
+        changed = warn_changed_settings(tmp_path / "config.json", PretrainConfig(corpus=tmp_path, out=tmp_path,
+                                                                                  batch_size=32, lr=2e-3))
+    assert changed == ["batch_size"] and "batch_size=32" in caplog.text and "started with 64" in caplog.text
