@@ -1,7 +1,8 @@
 """Pretraining throughput: one full step (batch building + forward + backward + AdamW) per measured call.
 
 Parametrized over model config × device × batch size. ``extra_info`` records clips per second, the
-model's forward+backward FLOPs per clip (``torch.utils.flop_counter``), the achieved FLOP rate, the
+model's forward+backward FLOPs per clip (``torch.utils.flop_counter``), the achieved FLOP rate and its
+share of the device's measured dense-matmul rate in the same precision (the FLOP-limited rate), the
 peak GPU memory on CUDA, and the sensor spec. Synthetic clips of the corpus's shapes (256 samples at
 19 sites, 22 joints, 16×64×64 video) are used, so the figure is the model's, not the disk's.
 Run: ``pytest benchmarks/test_bench_pretrain.py`` (CUDA cases skip without a GPU).
@@ -21,6 +22,24 @@ from mujo_edge.models.losses import PairwiseInfoNCE
 from mujo_edge.placements import PLACEMENTS
 from mujo_edge.train.clips import BatchMaker, ClipTable, fit_imu_normalization
 from mujo_edge.train.pretrain import model_flops_per_sample, param_groups, train_step
+
+
+def matmul_tflops(device: str, dtype: torch.dtype, n: int = 4096, reps: int = 20) -> float:
+    """This device's dense matmul rate (TFLOP/s) for ``dtype``: the FLOP-limited rate the model's share is taken of."""
+    import time
+
+    n = n if device == "cuda" else 1024
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    if device == "cuda":
+        torch.cuda.synchronize()
+    t = time.perf_counter()
+    for _ in range(reps):
+        a @ b
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return 2 * n**3 * reps / (time.perf_counter() - t) / 1e12
 
 
 def synthetic_table(n: int, text_dim: int = 384, seed: int = 0) -> ClipTable:
@@ -72,9 +91,12 @@ def test_pretrain_step(benchmark, config: str, device: str, batch: int) -> None:
     assert math.isfinite(loss)
     sec = benchmark.stats.stats.median
     flops = model_flops_per_sample(model, {k: v.to(device) for k, v in maker(0).items()})
+    achieved = flops * batch / sec / 1e12
+    peak = matmul_tflops(device, torch.bfloat16 if use_bf16 else torch.float32)
     benchmark.extra_info.update({
         "config": config, "device": device, "batch": batch, "threads": torch.get_num_threads(),
-        "clips_per_second": batch / sec, "flops_per_clip_fwd_bwd": flops, "achieved_tflops": flops * batch / sec / 1e12,
+        "clips_per_second": batch / sec, "flops_per_clip_fwd_bwd": flops, "achieved_tflops": achieved,
+        "matmul_peak_tflops": peak, "share_of_matmul_peak": achieved / peak,
         "gpu_peak_mem_gb": torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else None,
         "gpu": torch.cuda.get_device_name() if device == "cuda" else None, "precision": "bf16" if use_bf16 else "fp32",
         "parameters": sum(p.numel() for p in model.parameters()), "spec": spec.to_dict(), "spec_key": spec.key(),
