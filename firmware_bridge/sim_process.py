@@ -30,6 +30,18 @@ from mujo_edge.firmware_bridge.watch_sim import WatchSimConfig
 log = logging.getLogger(__name__)
 
 
+#: Runs the watch-sim module without the working directory on ``sys.path`` (what ``python -m`` would put
+#: first): started from a source checkout with a non-editable install, ``./mujo_edge`` would otherwise
+#: shadow the installed package, which alone holds ``mujo_edge.firmware_bridge``.
+_BOOTSTRAP = ("import runpy, sys; sys.path.pop(0); "
+              "runpy.run_module('mujo_edge.firmware_bridge.watch_sim', run_name='__main__', alter_sys=True)")
+
+
+def watch_sim_command(*args: str) -> list[str]:
+    """The command line of a watch-sim child process with ``args`` (this interpreter, the installed package)."""
+    return [sys.executable, "-c", _BOOTSTRAP, *args]
+
+
 class SimulatedWatch:
     """A watch-sim child process (and, unless ``bus_address`` is given, its private dbus-daemon).
 
@@ -56,8 +68,8 @@ class SimulatedWatch:
                 self.bus_address = self._bus.start()
             self._tmp = tempfile.TemporaryDirectory(prefix="mujo-watch-")
             stats = Path(self._tmp.name) / "stats.json"
-            cmd = [sys.executable, "-m", "mujo_edge.firmware_bridge.watch_sim", "--bus", self.bus_address,
-                   "--config", json.dumps(to_dict(self.cfg)), "--stats", str(stats)]
+            cmd = watch_sim_command("--bus", self.bus_address, "--config", json.dumps(to_dict(self.cfg)),
+                                    "--stats", str(stats))
             self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             self.info = self._wait_ready()
         except BaseException:

@@ -57,3 +57,17 @@ def test_one_motionsense_recording_is_loaded_and_cached(require_dataset, tmp_pat
     # the second load comes from the recording-CSV cache: it no longer needs the archive at all
     again, _ = load_source("dataset:motionsense:3:jog_9", tmp_path / "no_data_here")
     np.testing.assert_allclose(again.data, rec.data, rtol=1e-5, atol=1e-5)
+
+
+def test_watch_sim_child_uses_the_installed_package_not_a_mujo_edge_folder_in_the_cwd(tmp_path):
+    """Started from a source checkout with a non-editable install, ``./mujo_edge`` (which has no
+    ``firmware_bridge``) must not shadow the installed package in the simulator's child process."""
+    import subprocess
+
+    from mujo_edge.firmware_bridge.sim_process import watch_sim_command
+
+    (tmp_path / "mujo_edge").mkdir()
+    (tmp_path / "mujo_edge" / "__init__.py").write_text("")
+    proc = subprocess.run(watch_sim_command("--help"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "--bus" in proc.stdout
