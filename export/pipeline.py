@@ -66,6 +66,7 @@ class ExportConfig:
     max_verify_windows: int | None = None
     threads: int = 1
     seed: int = 0
+    quiet_toolchains: bool = True  # toolchain console output goes to ``<file>.log`` (see export.toolchain_log)
 
     def __post_init__(self) -> None:
         from mujo_edge.export.backends import BACKENDS
@@ -139,6 +140,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
     from mujo_edge.config import save_json, to_dict
     from mujo_edge.export.backends import BACKENDS
     from mujo_edge.export.sidecar import build_sidecar, write_sidecar
+    from mujo_edge.export.toolchain_log import tail, toolchain_output
     from mujo_edge.export.verify import compare, failure_message, verify_file
     from mujo_edge.models.classifiers import classifier_from_checkpoint, count_parameters
     from mujo_edge.models.students import fold_batchnorm
@@ -186,12 +188,16 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
         backend = BACKENDS.get(fmt)
         path = out / f"{name}_{precision}{backend.suffix}"
         log.info("exporting %s (%s)", path, backend.description)
+        tool_log = path.with_name(path.name + ".log")
+        tool_log.unlink(missing_ok=True)
         try:
-            details = backend.export(fused, example, calib, path)
+            with toolchain_output(tool_log, cfg.quiet_toolchains):
+                details = backend.export(fused, example, calib, path)
         except ExportError as exc:
             log.error("%s", exc)
             rows.append(report_row(fmt, path, None, str(exc)))
-            failed.append(f"{path}: {exc}")
+            more = tail(tool_log) if cfg.quiet_toolchains else ""
+            failed.append(f"{path}: {exc}" + (f"\n  toolchain output ({tool_log}), last lines:\n{more}" if more else ""))
             toolchain_failed = True
             continue
         data = {"source": split.source, "fold": split.fold.name, "test_subjects": list(split.fold.test_subjects),
@@ -206,7 +212,8 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
             metrics={"fp32": eager_metrics, "int8": None}, verification={"passed": None},
         )
         write_sidecar(path, meta)  # the runtime reads the sidecar during verification
-        ver = verify_file(path, eager_logits, x_test, y_test, k, cfg.min_agreement, cfg.max_f1_drop, cfg.threads)
+        with toolchain_output(tool_log, cfg.quiet_toolchains):  # the runtimes print while loading, too
+            ver = verify_file(path, eager_logits, x_test, y_test, k, cfg.min_agreement, cfg.max_f1_drop, cfg.threads)
         file_metrics = {"macro_f1": ver["macro_f1"], "accuracy": ver["accuracy"], "windows": ver["windows"]}
         meta["metrics"] = {"fp32": eager_metrics if cfg.int8 else file_metrics, "int8": file_metrics if cfg.int8 else None,
                            "eager_fp32": eager_metrics, "f1_drop_vs_fp32": eager_metrics["macro_f1"] - file_metrics["macro_f1"]}

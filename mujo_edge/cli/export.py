@@ -26,7 +26,7 @@ def export(
     from mujo_edge.export import BACKENDS, ExportConfig, export_checkpoint
 
     cfg = ExportConfig(formats=tuple(BACKENDS.parse_list(formats)), int8=int8, calib_windows=calib_windows, name=name,
-                       source=dataset, fold=fold)
+                       source=dataset, fold=fold, quiet_toolchains=_cli_verbosity() == 0)
     results = export_checkpoint(checkpoint, out, cfg, data_root=data_dir)
     if as_json:
         echo_json([{"format": r.format, "file": str(r.path), "sidecar": str(r.sidecar), "precision": r.precision,
@@ -42,3 +42,10 @@ def export(
 def register(app: typer.Typer) -> None:
     """Add ``export`` to the main app."""
     app.command("export")(export)
+
+
+def _cli_verbosity() -> int:
+    """The global ``-v`` count: with ``-v`` the toolchains print to the terminal instead of ``<file>.log``."""
+    from mujo_edge.cli.main import _state
+
+    return int(_state["verbose"])

@@ -263,3 +263,26 @@ def test_toolchain_failure_is_reported_after_the_other_formats(student, tmp_path
     assert not isinstance(err.value, VerificationError) and "boom" in str(err.value)
     rows = json.loads((tmp_path / "export_report_fp32.json").read_text())["files"]
     assert rows[0]["passed"] is False and "boom" in rows[0]["error"] and rows[1]["passed"] is True
+
+
+def test_toolchain_console_output_goes_to_the_log_file(tmp_path, capfd):
+    """Native and Python prints inside the block land in the log, not on the terminal; the fds come back."""
+    import ctypes
+    import os
+    import sys
+
+    from mujo_edge.export.toolchain_log import tail, toolchain_output
+
+    log = tmp_path / "m.pte.log"
+    with toolchain_output(log):
+        print("python stdout")
+        print("python stderr", file=sys.stderr)
+        os.write(1, b"raw fd 1\n")
+        ctypes.CDLL(None).puts(b"native puts")
+    print("after")
+    out, err = capfd.readouterr()
+    assert "after" in out and "python" not in out + err and "native" not in out + err
+    text = log.read_text()
+    for s in ("python stdout", "python stderr", "raw fd 1", "native puts"):
+        assert s in text, s
+    assert tail(log, 1).strip() in text and tail(tmp_path / "missing.log") == ""

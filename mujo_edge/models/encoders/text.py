@@ -47,6 +47,12 @@ def _sentence_model(package: str) -> object:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     mod = require(package, "train", "the frozen text encoder (minilm)")
     log.info("loading sentence encoder from %s", mod.get_model_path())
+    try:  # a progress bar for reading 103 local tensors is noise in every command that encodes text
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:
+        pass
     model = mod.load_model(device="cpu")
     model.eval()
     return model
