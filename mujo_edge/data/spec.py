@@ -160,6 +160,10 @@ class SensorSpec:
             raise SpecMismatchError(f"data has {x.shape[-1]} channels, spec expects {len(self.channels)}: {self.channels}")
         return self.normalization.apply(x)
 
+    def renormalize(self, x: np.ndarray, source: SensorSpec) -> np.ndarray:
+        """``(..., C)`` windows normalized with ``source``'s normalization → this spec's (through SI units)."""
+        return self.normalize(source.normalization.invert(x))
+
     def replace(self, **changes: Any) -> SensorSpec:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)

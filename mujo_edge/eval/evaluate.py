@@ -145,18 +145,13 @@ ModeFn = Callable[[Context, Task, Any, Any], dict[str, Any]]
 MODES: Registry[ModeFn] = Registry("evaluation mode")
 
 
-def _renormalize(x: np.ndarray, src: Any, dst: Any) -> np.ndarray:
-    """Windows normalized with spec ``src`` → normalized with spec ``dst`` (through SI units)."""
-    return dst.normalize(src.normalization.invert(x))
-
-
 def _data(ctx: Context, task: Task, ws: Any, fold: Any, pretrained: bool) -> Any:
     from mujo_edge.eval.protocol import fold_data
 
     fd = fold_data(ws, fold, task.fraction, task.seed)
     if pretrained and ctx.cfg.normalization == "pretrain":
         spec = ctx.model().spec
-        fd.x_fit, fd.x_val, fd.x_test = (_renormalize(a, fd.spec, spec) for a in (fd.x_fit, fd.x_val, fd.x_test))
+        fd.x_fit, fd.x_val, fd.x_test = (spec.renormalize(a, fd.spec) for a in (fd.x_fit, fd.x_val, fd.x_test))
         fd.spec = spec.replace(placement=ws.placement)
     return fd
 

@@ -163,11 +163,11 @@ def teacher_linear_probe(teacher: Teacher, ws: Any, fd: Any, cfg: Any) -> dict[s
 
     clf = ImuClassifier.from_mujo(teacher.model, fd.num_classes, ws.placement, tuple(bool(c) for c in ws.channel_mask))
     clf.eval()
-    to_t = lambda x: teacher.spec.normalize(fd.spec.normalization.invert(x))  # noqa: E731  fold → teacher normalization
 
     @torch.no_grad()
     def feats(x: np.ndarray) -> np.ndarray:
-        return np.concatenate([clf.features(torch.from_numpy(to_t(x[i:i + 512]))).numpy() for i in range(0, len(x), 512)])
+        parts = [teacher.spec.renormalize(x[i:i + 512], fd.spec) for i in range(0, len(x), 512)]  # fold → teacher
+        return np.concatenate([clf.features(torch.from_numpy(p)).numpy() for p in parts])
 
     f_fit, f_val, f_test = feats(fd.x_fit), feats(fd.x_val), feats(fd.x_test)
     torch.manual_seed(cfg.seed)

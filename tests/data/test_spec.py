@@ -66,6 +66,14 @@ def test_normalization_fit_apply_invert_and_mask():
     np.testing.assert_allclose(norm.invert(z), x, atol=1e-4)
 
 
+def test_renormalize_goes_from_one_specs_normalization_to_another_through_si_units():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(4, 128, 6)).astype(np.float32) + 3.0
+    a = DEFAULT_SPEC.replace(normalization=Normalization("standard", (1.0,) * 6, (2.0,) * 6))
+    b = DEFAULT_SPEC.replace(normalization=Normalization("standard", (3.0,) * 6, (0.5,) * 6))
+    np.testing.assert_allclose(b.renormalize(a.normalize(x), a), b.normalize(x), atol=1e-5)
+
+
 def test_normalize_checks_channel_count():
     with pytest.raises(SpecMismatchError, match="3 channels"):
         DEFAULT_SPEC.normalize(np.zeros((2, 128, 3)))
