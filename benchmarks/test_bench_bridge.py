@@ -30,7 +30,7 @@ RATES = (50.0, 100.0, 200.0)
 @pytest.fixture(scope="module")
 def models(tmp_path_factory):
     """``models(rate)``: a small CNN trained on the synthetic signal at ``rate`` Hz (window 128, hop 16), cached."""
-    from mujo_edge.firmware_bridge.live import train_fallback_model
+    from mujo_edge.quickstart.live import train_fallback_model
 
     root = tmp_path_factory.mktemp("bridge_models")
     cache: dict[float, Path] = {}
@@ -53,10 +53,10 @@ def test_end_to_end_latency(benchmark, models, device_rate, model_rate):
         pytest.skip("dbus-daemon is not installed")
     from mujo_edge.firmware_bridge.client import ClientConfig
     from mujo_edge.firmware_bridge.live import load_model, session, true_latencies_s
-    from mujo_edge.firmware_bridge.metrics import percentiles_ms
+    from mujo_edge.firmware_bridge.accounting import percentiles_ms
     from mujo_edge.firmware_bridge.pipeline import PipelineConfig
-    from mujo_edge.firmware_bridge.sim_process import SimulatedWatch
-    from mujo_edge.firmware_bridge.watch_sim import WatchSimConfig
+    from mujo_edge.firmware_bridge.sim.process import SimulatedWatch
+    from mujo_edge.firmware_bridge.sim.watch import WatchSimConfig
 
     mrate = device_rate if model_rate == "device" else model_rate
     path = models(mrate)

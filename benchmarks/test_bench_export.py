@@ -106,7 +106,7 @@ class Artifacts:
         key = (name, fmt, precision)
         if key not in self.files:
             from mujo_edge.export.backends import BACKENDS as EXPORTERS
-            from mujo_edge.export.sidecar import build_sidecar, write_sidecar
+            from mujo_edge.artifacts.sidecar import build_sidecar, write_sidecar
             from mujo_edge.models.students import fold_batchnorm
 
             model, _ = self.model(name)

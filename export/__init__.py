@@ -6,7 +6,8 @@ sidecars; :data:`BACKENDS` lists the formats. Heavy toolchains are imported lazi
 
 from mujo_edge.export.backends import BACKENDS, ExportBackend
 from mujo_edge.export.pipeline import ExportConfig, ExportedFile, export_checkpoint
-from mujo_edge.export.sidecar import read_sidecar, sidecar_path
+
+from mujo_edge.artifacts.sidecar import read_sidecar, sidecar_path
 
 __all__ = ["BACKENDS", "ExportBackend", "ExportConfig", "ExportedFile", "export_checkpoint", "read_sidecar",
            "sidecar_path"]

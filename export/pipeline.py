@@ -27,8 +27,19 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
+from mujo_edge.export.backends import BACKENDS
+from mujo_edge.export.toolchain_log import tail, toolchain_output
+from mujo_edge.export.verify import failure_message, verify_file
 
+from mujo_edge.artifacts.checkpoint import checkpoint_split, load_checkpoint
+from mujo_edge.artifacts.sidecar import build_sidecar, write_sidecar
+from mujo_edge.config import save_json, to_dict
 from mujo_edge.errors import ConfigError, ExportError, VerificationError
+from mujo_edge.metrics import scores
+from mujo_edge.models.classifiers import classifier_from_checkpoint, count_parameters
+from mujo_edge.models.inference import predict_logits
+from mujo_edge.models.students import fold_batchnorm
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +80,6 @@ class ExportConfig:
     quiet_toolchains: bool = True  # toolchain console output goes to ``<file>.log`` (see export.toolchain_log)
 
     def __post_init__(self) -> None:
-        from mujo_edge.export.backends import BACKENDS
-
         if not self.formats:
             raise ConfigError(f"no export format given; valid: {', '.join(BACKENDS.names())}")
         for f in self.formats:
@@ -134,19 +143,6 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
             report was written); the message names every failing file with its numbers.
         ExportError: a toolchain failed for one or more formats (also after trying all of them).
     """
-    import torch
-
-    from mujo_edge.checkpoint import load_checkpoint
-    from mujo_edge.config import save_json, to_dict
-    from mujo_edge.export.backends import BACKENDS
-    from mujo_edge.export.sidecar import build_sidecar, write_sidecar
-    from mujo_edge.export.toolchain_log import tail, toolchain_output
-    from mujo_edge.export.verify import compare, failure_message, verify_file
-    from mujo_edge.models.classifiers import classifier_from_checkpoint, count_parameters
-    from mujo_edge.models.students import fold_batchnorm
-    from mujo_edge.train.distill import checkpoint_split
-    from mujo_edge.train.supervised import predict_logits
-
     t_start = time.perf_counter()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -163,8 +159,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
     keep, pick = select_windows(len(split.x_test), len(split.x_calib), cfg)
     x_test, y_test = (split.x_test, split.y_test) if keep is None else (split.x_test[keep], split.y_test[keep])
     eager_logits = predict_logits(model, spec.normalize(x_test))
-    eager = compare(eager_logits, eager_logits, y_test, k)
-    eager_metrics = {"macro_f1": eager["macro_f1"], "accuracy": eager["accuracy"], "windows": eager["windows"]}
+    eager_metrics = {**scores(y_test, eager_logits.argmax(1), k), "windows": int(len(y_test))}
     calib = calib_info = None
     if pick is not None:
         calib = spec.normalize(split.x_calib[pick])
@@ -236,20 +231,3 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
         msg = f"{what} for {len(failed)} of {len(cfg.formats)} file(s) (report: {report}):\n" + "\n".join(failed)
         raise (ExportError if toolchain_failed else VerificationError)(msg)
     return results
-
-
-def stage_export(cfg: Any, ctx: dict[str, Any]) -> dict[str, Any]:
-    """Quickstart stage: int8 export of ``ctx["student_checkpoint"]`` to all three formats, each verified in its
-    runtime; sets ``ctx["live_model"]`` to the int8 ``.tflite`` (the live stage streams through it)."""
-    ckpt = ctx.get("student_checkpoint")
-    if ckpt is None:
-        return {"status": "skipped", "reason": "no student checkpoint (the distill stage did not run)"}
-    out = Path(cfg.out) / "export"
-    results = export_checkpoint(ckpt, out, ExportConfig(int8=True), data_root=cfg.data_dir)
-    files = {r.format: r for r in results}
-    ctx["exported"] = {r.format: r.path for r in results}
-    ctx["live_model"] = files["tflite"].path if "tflite" in files else results[0].path
-    return {"status": "ok", "folder": str(out),
-            "files": {r.path.name: {"kb": round(r.size_bytes / 1024, 1), "agreement": round(r.verification["top1_agreement"], 4),
-                                    "f1": round(r.verification["macro_f1"], 4),
-                                    "f1_eager": round(r.verification["macro_f1_eager"], 4)} for r in results}}

@@ -17,37 +17,21 @@ from typing import Any
 import numpy as np
 
 from mujo_edge.errors import VerificationError
-from mujo_edge.eval.metrics import accuracy, macro_f1
+from mujo_edge.metrics import agreement
+from mujo_edge.runtime import load
 
 log = logging.getLogger(__name__)
-
-
-def compare(eager_logits: np.ndarray, logits: np.ndarray, y: np.ndarray, num_classes: int) -> dict[str, Any]:
-    """Agreement and metric deltas of ``logits`` vs ``eager_logits`` (both ``(N, K)``) on labels ``y`` ``(N,)``.
-
-    ``f1_drop`` is signed (eager minus file; negative when the file scores higher).
-    """
-    p_eager, p = eager_logits.argmax(1), logits.argmax(1)
-    f1_e, f1 = macro_f1(y, p_eager, num_classes), macro_f1(y, p, num_classes)
-    return {
-        "windows": int(len(y)), "top1_agreement": float(np.mean(p_eager == p)),
-        "macro_f1_eager": f1_e, "macro_f1": f1, "f1_drop": f1_e - f1,
-        "accuracy_eager": accuracy(y, p_eager), "accuracy": accuracy(y, p),
-        "max_abs_logit_diff": float(np.max(np.abs(eager_logits - logits))) if len(y) else 0.0,
-    }
 
 
 def verify_file(path: Path, eager_logits: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, num_classes: int,
                 min_agreement: float = 0.99, max_f1_drop: float = 0.01, threads: int = 1) -> dict[str, Any]:
     """Run ``path`` on ``x_test`` (SI-unit ``(N, W, C)`` windows) and compare with ``eager_logits``.
 
-    Returns the comparison numbers (see :func:`compare`) plus the tolerances, the runtime and ``passed``
+    Returns the comparison numbers (see :func:`mujo_edge.metrics.agreement`) plus the tolerances, the runtime and ``passed``
     (see :func:`within_tolerance`). It does not raise on a failed check: callers decide (the export
     pipeline verifies every file first, then raises); :func:`raise_if_failed` turns a failure into a
     :class:`VerificationError` with the numbers.
     """
-    from mujo_edge.runtime import load
-
     t0 = time.perf_counter()
     clf = load(path, threads=threads)
     try:
@@ -56,7 +40,7 @@ def verify_file(path: Path, eager_logits: np.ndarray, x_test: np.ndarray, y_test
         run_s = time.perf_counter() - t1
     finally:
         clf.close()
-    res = compare(eager_logits, logits, y_test, num_classes)
+    res: dict[str, Any] = agreement(eager_logits, logits, y_test, num_classes)
     res.update(min_agreement=min_agreement, max_f1_drop=max_f1_drop, runtime=clf.backend,
                seconds=round(time.perf_counter() - t0, 2), mean_window_us_incl_python=round(1e6 * run_s / max(1, len(y_test)), 1))
     res["passed"] = within_tolerance(res, min_agreement, max_f1_drop)

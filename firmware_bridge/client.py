@@ -16,9 +16,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from mujo_edge.errors import BridgeError, ConfigError, ProtocolError, require
 from mujo_edge.firmware_bridge import polar
 from mujo_edge.firmware_bridge import protocol as P
+from mujo_edge.firmware_bridge.pipeline import LivePipeline
+
+from mujo_edge.errors import BridgeError, ConfigError, ProtocolError, require
 from mujo_edge.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -239,7 +241,7 @@ def resolve_profile(name: str, service_uuids: list[str]) -> Any:
                       + ", ".join(PROFILES.names()))
 
 
-async def stream(cfg: ClientConfig, pipeline: Any, duration_s: float | None = None,
+async def stream(cfg: ClientConfig, pipeline: LivePipeline, duration_s: float | None = None,
                  stop: asyncio.Event | None = None) -> None:
     """Connect and feed ``pipeline`` until ``duration_s`` passed or ``stop`` is set.
 

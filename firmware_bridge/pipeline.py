@@ -1,6 +1,6 @@
 """The live streaming pipeline: notification bytes in, smoothed predictions with measured latency out.
 
-Threads of work, all bounded and counted (see :mod:`mujo_edge.firmware_bridge.metrics`)::
+Threads of work, all bounded and counted (see :mod:`mujo_edge.firmware_bridge.accounting`)::
 
     BLE callback ──(host time, bytes)──▶ raw queue ──▶ consumer task ──▶ window queue ──▶ inference task
     (timestamp + put_nowait only)        (bounded)     decode, reorder,   (bounded,        predict_proba in a
@@ -22,14 +22,14 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Protocol
 
 import numpy as np
+from mujo_edge.firmware_bridge.accounting import SessionMetrics
+from mujo_edge.firmware_bridge.protocol import SampleBatch
+from mujo_edge.firmware_bridge.stream import StreamAssembler, Window, check_channels
+from mujo_edge.firmware_bridge.timing import ClockModel, OrderCounts, Reorderer, unwrap
 
 from mujo_edge.data.recording import NULL_LABEL, Recording
 from mujo_edge.data.spec import SensorSpec
 from mujo_edge.errors import ConfigError, ProtocolError
-from mujo_edge.firmware_bridge.metrics import SessionMetrics
-from mujo_edge.firmware_bridge.protocol import SampleBatch
-from mujo_edge.firmware_bridge.stream import StreamAssembler, Window, check_channels
-from mujo_edge.firmware_bridge.timing import ClockModel, OrderCounts, Reorderer, unwrap
 
 log = logging.getLogger(__name__)
 

@@ -27,16 +27,15 @@ import struct
 from dataclasses import dataclass, field
 
 import numpy as np
+from mujo_edge.firmware_bridge.protocol import SampleBatch
 
 from mujo_edge.data.spec import ACC_CHANNELS, STANDARD_GRAVITY
 from mujo_edge.errors import ProtocolError
-from mujo_edge.firmware_bridge.protocol import SampleBatch
 
 PMD_SERVICE_UUID = "fb005c80-02e7-f387-1cad-8acd2d8df0c8"
 PMD_CONTROL_UUID = "fb005c81-02e7-f387-1cad-8acd2d8df0c8"
 PMD_DATA_UUID = "fb005c82-02e7-f387-1cad-8acd2d8df0c8"
 #: Polar timestamps count nanoseconds since 2000-01-01T00:00:00Z; this is that instant in Unix ns.
-POLAR_EPOCH_UNIX_NS = 946_684_800 * 1_000_000_000
 FRAME_HEADER = 10
 RESPONSE_CODE = 0xF0
 MILLI_G = STANDARD_GRAVITY / 1000.0  # m/s² per mG

@@ -135,7 +135,7 @@ class StreamAssembler:
         self.device_rate_hz = float(device_rate_hz)
         self._index = [channels.index(c) if c in channels else -1 for c in spec.channels]
         self.period_s = 1.0 / self.device_rate_hz  # running estimate of the true period (device clock)
-        self.samples_in = self.samples_lost = self.samples_overlap = 0
+        self.samples_lost = self.samples_overlap = 0
         self.segment = -1
         self.windows_out = 0
         self._last_t: float | None = None
@@ -196,7 +196,6 @@ class StreamAssembler:
             keep = t > self._raw_t[-1] + 1e-9
             self.samples_overlap += int((~keep).sum())
             t, x = t[keep], x[keep]
-        self.samples_in += n
         if t.size:
             self._last_t = float(t[-1])
         sel = np.zeros((x.shape[0], len(self._index)), np.float32)

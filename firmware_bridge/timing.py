@@ -16,6 +16,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from mujo_edge.errors import BridgeError
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -187,7 +189,7 @@ class ClockModel:
     def offset_at(self, device_s: float | np.ndarray) -> float | np.ndarray:
         """Estimated ``host - device`` offset at device time ``device_s``."""
         if self._d0 is None:
-            raise ValueError("clock model has no observations yet")
+            raise BridgeError("clock model has no observations yet (no timed packet was received)")
         return self._intercept + self._slope * (np.asarray(device_s, dtype=np.float64) - self._d0)
 
     def to_host(self, device_s: float | np.ndarray) -> float | np.ndarray:

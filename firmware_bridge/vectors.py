@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from mujo_edge.firmware_bridge import protocol as P
 
 FIRMWARE_DIR = Path(__file__).parent / "firmware"

@@ -75,8 +75,8 @@ class CorruptFileError(DataError):
         super().__init__(f"{self.path}: {reason}")
 
 
-class SpecMismatchError(DataError):
-    """Data does not match a SensorSpec (rate, channels, units, window)."""
+class SpecMismatchError(DataError, ValueError):
+    """Data does not match a SensorSpec or a model's input (rate, channels, units, window, shape)."""
 
 
 class CheckpointError(MujoEdgeError):

@@ -4,7 +4,7 @@
   points at the datasets; ``.ci/run`` sets it to ``../shared/data`` when that folder exists.
 * Every test session uses its own window cache (a temporary ``MUJO_EDGE_CACHE_DIR``), so tests never
   read a stale cache from the user's home and runs do not depend on each other.
-* ``gpu`` tests skip without CUDA; ``hardware`` tests skip unless ``--hardware`` is given.
+* ``gpu`` tests skip without CUDA.
 """
 
 from __future__ import annotations
@@ -20,19 +20,19 @@ from mujo_edge.paths import CACHE_ENV, DATA_ENV
 REAL_DATA_DIR = os.environ.get(DATA_ENV)
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--hardware", action="store_true", help="run tests that need real BLE hardware")
+#: Session fixtures that take many seconds to build (a student exported to every format, a corpus, a teacher):
+#: every test that uses one is marked ``slow``.
+SLOW_FIXTURES = frozenset({"exported", "student", "tiny_corpus", "teacher_and_corpus", "trained_model"})
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     skip_gpu = pytest.mark.skip(reason="needs a CUDA GPU")
-    skip_hw = pytest.mark.skip(reason="needs real BLE hardware (pass --hardware)")
     skip_data = pytest.mark.skip(reason=f"real datasets not available: set {DATA_ENV} (CI uses ../shared/data)")
     for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(skip_gpu)
-        if "hardware" in item.keywords and not config.getoption("--hardware"):
-            item.add_marker(skip_hw)
         if "realdata" in item.keywords and not (REAL_DATA_DIR and Path(REAL_DATA_DIR).is_dir()):
             item.add_marker(skip_data)
 
@@ -79,3 +79,13 @@ def require_dataset():
     A fixture (not an import from this conftest) so test folders may have conftest files of their own.
     """
     return _require_dataset
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``mujo_edge.corpus`` folder of 0.03 h (21 clips of 5.12 s: 19 train, 2 val), procedural motion."""
+    from mujo_edge.corpus import CorpusConfig, build_corpus
+
+    out = tmp_path_factory.mktemp("corpus") / "tiny"
+    build_corpus(out, CorpusConfig(sources=("procedural",), hours=0.03, seed=0, shard_clips=8), workers=1)
+    return out

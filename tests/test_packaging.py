@@ -51,7 +51,7 @@ def test_wheel_ships_and_imports_the_mapped_folders(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
                    check=True, capture_output=True, timeout=300)
     code = (f"import sys; sys.path.insert(0, {str(site)!r}); import mujo_edge, mujo_edge.export, mujo_edge.firmware_bridge, json;"
-            "from mujo_edge.data.sources import load_manifest;"
+            "from mujo_edge.data.filetree import load_manifest;"
             "print(json.dumps([mujo_edge.__file__, mujo_edge.export.__file__, mujo_edge.firmware_bridge.__file__,"
             " len(load_manifest('motionsense.sha256'))]))")
     res = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, timeout=120,
@@ -63,7 +63,8 @@ def test_wheel_ships_and_imports_the_mapped_folders(tmp_path):
 
 def test_core_imports_need_only_torch_numpy_scipy():
     code = ("import sys, json; import mujo_edge, mujo_edge.data, mujo_edge.data.loaders, mujo_edge.models, "
-            "mujo_edge.checkpoint, mujo_edge.eval, mujo_edge.eval.protocol, mujo_edge.train.supervised, mujo_edge.export, "
+            "mujo_edge.artifacts.checkpoint, mujo_edge.eval, mujo_edge.data.protocol, mujo_edge.runtime, "
+            "mujo_edge.train.supervised, mujo_edge.export, "
             "mujo_edge.firmware_bridge; print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))")
     loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
                                            timeout=120).stdout))

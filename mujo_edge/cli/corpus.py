@@ -8,37 +8,44 @@ from typing import Optional
 
 import typer
 
-from mujo_edge.cli.common import DataDirOption, echo_json, table
+from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given, table
+from mujo_edge.config import save_json
+from mujo_edge.corpus import CorpusConfig, build_corpus, open_corpus, read_index
+from mujo_edge.corpus.config import parse_activities, parse_sources
+from mujo_edge.corpus.preview import pick_clips, plot_clips
+from mujo_edge.eval.realism import realism
+from mujo_edge.sim.imu import IMUConfig
+from mujo_edge.sim.noise import NoiseModel
 
 corpus_app = typer.Typer(help="Multimodal corpus (pose, virtual IMU, video, text): build, info, preview, realism.",
                          no_args_is_help=True)
 
 
+C = CorpusConfig
+
+
 @corpus_app.command("build")
 def build_cmd(
     out: Path = typer.Option(..., "--out", help="Output folder (outside the repository)."),
-    sources: str = typer.Option("mocap,procedural", "--sources", help="Comma-separated: mocap, procedural."),
-    hours: float = typer.Option(1.0, "--hours", help="Total clip duration, hours."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (the corpus is reproducible for a seed)."),
+    sources: Optional[str] = config_option(C, "sources", "--sources", help="Comma-separated: mocap, procedural."),
+    hours: Optional[float] = config_option(C, "hours", "--hours", help="Total clip duration, hours."),
+    seed: Optional[int] = config_option(C, "seed", "--seed", help="Random seed (the corpus is reproducible for a seed)."),
     workers: int = typer.Option(1, "--workers", help="Worker processes."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing corpus in --out."),
     activities: Optional[str] = typer.Option(None, "--activities", help="Comma-separated canonical activities (default all)."),
-    clip_seconds: float = typer.Option(5.12, "--clip-seconds", help="Clip length, s."),
-    rate: float = typer.Option(50.0, "--rate", help="Pose and IMU rate, Hz."),
-    orientation: str = typer.Option("device", "--orientation", help="Sensor orientation: device, aligned, random."),
+    clip_seconds: Optional[float] = config_option(C, "clip_seconds", "--clip-seconds", help="Clip length, s."),
+    rate: Optional[float] = config_option(C, "rate_hz", "--rate", help="Pose and IMU rate, Hz."),
+    orientation: Optional[str] = config_option(IMUConfig, "orientation", "--orientation",
+                                               help="Sensor orientation: device, aligned, random."),
     no_noise: bool = typer.Option(False, "--no-noise", help="Ideal sensors (no noise model)."),
     data_dir: Optional[Path] = DataDirOption,
     as_json: bool = typer.Option(False, "--json", help="Print the corpus summary as JSON."),
 ) -> None:
     """Build a corpus: streams shards to disk, reproducible for a seed, refuses to overwrite without --force."""
-    from mujo_edge.corpus import CorpusConfig, build_corpus
-    from mujo_edge.corpus.config import parse_activities, parse_sources
-    from mujo_edge.sim.imu import IMUConfig
-    from mujo_edge.sim.noise import NoiseModel
-
-    imu = IMUConfig(orientation=orientation, noise=NoiseModel(enabled=not no_noise))
-    cfg = CorpusConfig(sources=parse_sources(sources), hours=hours, seed=seed, clip_seconds=clip_seconds, rate_hz=rate,
-                       activities=parse_activities(activities), imu=imu)
+    imu = IMUConfig(noise=NoiseModel(enabled=not no_noise), **given(orientation=orientation))
+    cfg = CorpusConfig(activities=parse_activities(activities), imu=imu,
+                       **given(sources=parse_sources(sources) if sources else None, hours=hours, seed=seed,
+                               clip_seconds=clip_seconds, rate_hz=rate))
     t0 = time.perf_counter()
 
     def progress(done: int, total: int, entry: dict) -> None:
@@ -72,7 +79,6 @@ def info_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Clips, hours, activities with counts, sites, rates and shapes of a corpus."""
-    from mujo_edge.corpus import read_index
 
     s = _summary(corpus, read_index(corpus))
     if as_json:
@@ -95,8 +101,6 @@ def preview_cmd(
     seed: int = typer.Option(0, "--seed", help="Which clips to pick."),
 ) -> None:
     """Picture of clips: video frames, skeleton, IMU traces and captions (one block per clip)."""
-    from mujo_edge.corpus import open_corpus
-    from mujo_edge.corpus.preview import pick_clips, plot_clips
 
     ds = open_corpus(corpus)
     idx = list(index) if index else pick_clips(ds, clips, seed)
@@ -116,8 +120,6 @@ def realism_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Sim-to-real score: train the protocol CNN on virtual IMU only, test on the real overlapping classes."""
-    from mujo_edge.config import save_json
-    from mujo_edge.corpus.realism import realism
 
     results = realism(corpus, [d.strip() for d in datasets.split(",") if d.strip()], data_root=data_dir, seed=seed)
     if out is not None:

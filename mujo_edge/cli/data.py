@@ -8,6 +8,10 @@ from typing import Optional
 import typer
 
 from mujo_edge.cli.common import DataDirOption, echo_json, spec_from_options, table
+from mujo_edge.data.download import download_dataset
+from mujo_edge.data.prepare import prepare
+from mujo_edge.data.summary import summarize_all
+from mujo_edge.data.viz import plot_dataset
 
 data_app = typer.Typer(help="Real HAR datasets: list, prepare, show, download.", no_args_is_help=True)
 
@@ -26,7 +30,6 @@ def list_cmd(
     hop: Optional[int] = HopOption,
 ) -> None:
     """Every known dataset: availability, subjects, classes, native rate, channels, windows at the spec."""
-    from mujo_edge.data.summary import summarize_all
 
     spec = spec_from_options(rate, window, hop)
     rows = summarize_all(spec, data_dir, windows=not no_windows)
@@ -55,7 +58,6 @@ def prepare_cmd(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Read a dataset's original files and cut labelled windows (cached by spec hash)."""
-    from mujo_edge.data.prepare import prepare
 
     ws = prepare(name, spec_from_options(rate, window, hop), data_root=data_dir, placement=placement, cache=not no_cache)
     summary = {"dataset": name, "windows": len(ws), "subjects": ws.subject_ids, "classes": ws.class_counts(),
@@ -77,8 +79,6 @@ def show_cmd(
     seed: int = typer.Option(0, "--seed", help="Which example window per class."),
 ) -> None:
     """Picture of example windows per class and the class histogram."""
-    from mujo_edge.data.prepare import prepare
-    from mujo_edge.data.viz import plot_dataset
 
     ws = prepare(name, data_root=data_dir)
     typer.echo(f"wrote {plot_dataset(ws, out, seed)}")
@@ -91,7 +91,6 @@ def download_cmd(
     force: bool = typer.Option(False, "--force", help="Download even if the dataset is present."),
 ) -> None:
     """Download a dataset's official files (needs internet) and verify them."""
-    from mujo_edge.data.download import download_dataset
 
     last = [-1]
 

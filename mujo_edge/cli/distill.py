@@ -5,44 +5,51 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import torch
 import typer
 
-from mujo_edge.cli.common import DataDirOption, echo_json, table
+from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given, table
+from mujo_edge.train.distill import DistillConfig, run_distill
+
+D = DistillConfig
 
 
 def distill(
     out: Path = typer.Option(..., "--out", help="Checkpoint folder to write (kind 'student')."),
-    student: str = typer.Option("dscnn", "--student", help="Student architecture (dscnn, dscnn_tiny, ...)."),
+    student: Optional[str] = config_option(D, "student", "--student", help="Student architecture (dscnn, dscnn_tiny, ...)."),
     teacher: Optional[Path] = typer.Option(None, "--teacher", help="MuJo checkpoint (kind 'mujo'); omit for a "
                                            "supervised student."),
-    dataset: str = typer.Option("motionsense", "--dataset", help="Labelled windows: a dataset name, "
-                                "dataset:NAME or windows:FILE.npz."),
+    dataset: Optional[str] = config_option(D, "source", "--dataset", help="Labelled windows: a dataset name, "
+                                           "dataset:NAME or windows:FILE.npz."),
     corpus: Optional[Path] = typer.Option(None, "--corpus", help="Corpus folder for feature distillation (teacher only)."),
-    fold: int = typer.Option(0, "--fold", help="Subject-wise fold (0-4) whose test subjects are held out."),
-    fraction: float = typer.Option(1.0, "--fraction", help="Label fraction of the fit/validation windows."),
-    seed: int = typer.Option(0, "--seed", help="Seed of init, batches and the label fraction."),
-    max_steps: int = typer.Option(1200, "--max-steps", help="Supervised / fine-tuning step cap (protocol: 1200)."),
-    distill_steps: int = typer.Option(1500, "--distill-steps", help="Feature-distillation steps (teacher only)."),
+    fold: Optional[int] = config_option(D, "fold", "--fold", help="Subject-wise fold whose test subjects are held out."),
+    fraction: Optional[float] = config_option(D, "fraction", "--fraction", help="Label fraction of the fit/validation "
+                                                                               "windows."),
+    seed: Optional[int] = config_option(D, "seed", "--seed", help="Seed of init, batches and the label fraction."),
+    max_steps: Optional[int] = config_option(D, "max_steps", "--max-steps", help="Supervised / fine-tuning step cap "
+                                                                                "(protocol: 1200)."),
+    distill_steps: Optional[int] = config_option(D, "distill_steps", "--distill-steps", help="Feature-distillation "
+                                                                                            "steps (teacher only)."),
+    lr: Optional[float] = config_option(D, "lr", "--lr", help="Adam learning rate."),
+    input_noise: Optional[float] = config_option(D, "input_noise", "--input-noise", help="Std of Gaussian noise on "
+                                                 "the normalized training windows (robustness to int8 input rounding)."),
     no_scratch: bool = typer.Option(False, "--no-scratch", help="With a teacher, skip the from-scratch baseline."),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = torch default)."),
     data_dir: Optional[Path] = DataDirOption,
     as_json: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
 ) -> None:
     """Train a small student on one subject-wise fold and save it with its split, spec and metrics."""
-    from mujo_edge.train.distill import DistillConfig, run_distill
-
     if threads > 0:
-        import torch
-
         torch.set_num_threads(threads)
-    cfg = DistillConfig(student=student, source=dataset, teacher=teacher, corpus=corpus, fold=fold, fraction=fraction,
-                        seed=seed, max_steps=max_steps, distill_steps=distill_steps, scratch_baseline=not no_scratch)
+    cfg = DistillConfig(teacher=teacher, corpus=corpus, scratch_baseline=not no_scratch,
+                        **given(student=student, source=dataset, fold=fold, fraction=fraction, seed=seed,
+                                max_steps=max_steps, distill_steps=distill_steps, lr=lr, input_noise=input_noise))
     res = run_distill(cfg, out, data_root=data_dir)
     if as_json:
         echo_json({"checkpoint": str(res.checkpoint), "seconds": round(res.seconds, 1), "metrics": res.metrics})
         return
     m = res.metrics
-    rows = [[f"student ({m['method']})", student, m.get("parameters"), f"{m['test']['macro_f1']:.4f}",
+    rows = [[f"student ({m['method']})", cfg.student, m.get("parameters"), f"{m['test']['macro_f1']:.4f}",
              f"{m['test']['accuracy']:.4f}"]]
     for key, label in (("teacher", "teacher (linear probe)"), ("scratch", "student from scratch")):
         if isinstance(m.get(key), dict):

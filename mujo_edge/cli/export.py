@@ -7,26 +7,30 @@ from typing import Optional
 
 import typer
 
-from mujo_edge.cli.common import DataDirOption, echo_json, table
+from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given, table
+from mujo_edge.cli.main import _state
+from mujo_edge.export import BACKENDS, ExportConfig, export_checkpoint
+
+X = ExportConfig
 
 
 def export(
     checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint folder (kind 'student' or 'classifier')."),
     out: Path = typer.Option(..., "--out", help="Folder for the exported files and their sidecars."),
     int8: bool = typer.Option(False, "--int8", help="Static int8 post-training quantization (else fp32)."),
-    formats: str = typer.Option("all", "--format", help="executorch, tflite, onnx (comma-separated) or all."),
-    calib_windows: int = typer.Option(512, "--calib-windows", help="Calibration windows (from non-test subjects)."),
+    formats: Optional[str] = config_option(X, "formats", "--format", help="Formats, comma-separated, or all."),
+    calib_windows: Optional[int] = config_option(X, "calib_windows", "--calib-windows",
+                                                 help="Calibration windows (from non-test subjects)."),
     name: Optional[str] = typer.Option(None, "--name", help="File stem (default: the model name)."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Labelled data for checkpoints that record no split."),
-    fold: int = typer.Option(0, "--fold", help="Fold used with --dataset."),
+    fold: Optional[int] = config_option(X, "fold", "--fold", help="Fold used with --dataset."),
     data_dir: Optional[Path] = DataDirOption,
     as_json: bool = typer.Option(False, "--json", help="Print the results as JSON."),
 ) -> None:
     """Export, quantize and verify in each backend's own runtime (fails with the numbers if a file disagrees)."""
-    from mujo_edge.export import BACKENDS, ExportConfig, export_checkpoint
-
-    cfg = ExportConfig(formats=tuple(BACKENDS.parse_list(formats)), int8=int8, calib_windows=calib_windows, name=name,
-                       source=dataset, fold=fold, quiet_toolchains=_cli_verbosity() == 0)
+    cfg = ExportConfig(int8=int8, name=name, source=dataset, quiet_toolchains=_cli_verbosity() == 0,
+                       **given(formats=tuple(BACKENDS.parse_list(formats)) if formats else None,
+                               calib_windows=calib_windows, fold=fold))
     results = export_checkpoint(checkpoint, out, cfg, data_root=data_dir)
     if as_json:
         echo_json([{"format": r.format, "file": str(r.path), "sidecar": str(r.sidecar), "precision": r.precision,
@@ -46,6 +50,5 @@ def register(app: typer.Typer) -> None:
 
 def _cli_verbosity() -> int:
     """The global ``-v`` count: with ``-v`` the toolchains print to the terminal instead of ``<file>.log``."""
-    from mujo_edge.cli.main import _state
 
     return int(_state["verbose"])

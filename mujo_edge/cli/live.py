@@ -9,7 +9,13 @@ from typing import Optional
 
 import typer
 
-from mujo_edge.cli.common import DataDirOption, echo_json
+from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given
+from mujo_edge.config import save_json
+from mujo_edge.data.csvio import write_recording_csv
+from mujo_edge.firmware_bridge.client import ClientConfig
+from mujo_edge.firmware_bridge.live import LiveConfig, load_model, run_live
+from mujo_edge.firmware_bridge.pipeline import PipelineConfig, Prediction
+from mujo_edge.firmware_bridge.sim.watch import FaultConfig, WatchSimConfig
 
 
 def live(
@@ -20,17 +26,21 @@ def live(
                                                 "dataset:NAME[:SUBJECT[:SESSION]] or a recording CSV."),
     duration: Optional[float] = typer.Option(None, "--duration",
                                              help="Seconds to stream (default: 20 with --simulate, else until Ctrl-C)."),
-    profile: str = typer.Option("auto", "--profile", help="Device protocol: auto, mujo or polar."),
+    windows: Optional[int] = typer.Option(None, "--windows", help="Stop after this many classified windows."),
+    profile: Optional[str] = config_option(ClientConfig, "profile", "--profile", help="Device protocol: auto, mujo or polar."),
     rate: Optional[float] = typer.Option(None, "--rate", help="Sample rate to ask the device for, Hz (default: model's)."),
     record: Optional[Path] = typer.Option(None, "--record", help="Write the received samples to this recording CSV."),
     as_json: bool = typer.Option(False, "--json", help="Print the final metrics summary as JSON (live view to stderr)."),
     quiet: bool = typer.Option(False, "--quiet", help="No live view."),
-    smoothing: float = typer.Option(0.6, "--smoothing", help="Weight of the newest window in the probability EMA (1 = off)."),
-    reject_below: float = typer.Option(0.5, "--reject-below", help="Report NULL when the smoothed top probability is lower."),
+    smoothing: Optional[float] = config_option(PipelineConfig, "smoothing", "--smoothing",
+                                               help="Weight of the newest window in the probability EMA (1 = off)."),
+    reject_below: Optional[float] = config_option(PipelineConfig, "reject_below", "--reject-below",
+                                                  help="Report NULL when the smoothed top probability is lower."),
     faults: Optional[str] = typer.Option(None, "--faults",
                                          help="Simulated faults, e.g. loss=0.02,reorder=0.01,duplicate=0.01,corrupt=0.01,"
                                               "drop=5+12,down=0.5,seed=1."),
-    sim_profile: str = typer.Option("mujo", "--sim-profile", help="Simulated watch protocol: mujo or polar."),
+    sim_profile: Optional[str] = config_option(WatchSimConfig, "profile", "--sim-profile",
+                                               help="Simulated watch protocol: mujo or polar."),
     sim_rate: Optional[float] = typer.Option(None, "--sim-rate",
                                              help="The simulated watch supports only this rate (Hz), whatever is asked."),
     acquire_notify: bool = typer.Option(False, "--acquire-notify",
@@ -38,22 +48,17 @@ def live(
     data_dir: Optional[Path] = DataDirOption,
 ) -> None:
     """Stream IMU samples over BLE, classify every window with the model and show rate, losses and latency."""
-    from mujo_edge.config import save_json
-    from mujo_edge.data.csvio import write_recording_csv
-    from mujo_edge.firmware_bridge.client import ClientConfig
-    from mujo_edge.firmware_bridge.live import LiveConfig, load_model, run_live
-    from mujo_edge.firmware_bridge.pipeline import PipelineConfig, Prediction
-    from mujo_edge.firmware_bridge.watch_sim import FaultConfig, WatchSimConfig
 
-    sim = WatchSimConfig(profile=sim_profile, faults=FaultConfig.parse(faults),
-                         name="MujoWatch" if sim_profile == "mujo" else "Polar Sense SIM",
+    sim = WatchSimConfig(faults=FaultConfig.parse(faults), **given(profile=sim_profile),
+                         name="Polar Sense SIM" if sim_profile == "polar" else "MujoWatch",
                          data_dir=str(data_dir) if data_dir else None,
                          **({"rates_hz": (sim_rate,)} if sim_rate else {}))
     cfg = LiveConfig(model=model, device=device, simulate=simulate,
-                     duration_s=duration if duration is not None else (20.0 if simulate else None),
-                     client=ClientConfig(target=device or sim.name, profile=profile, rate_hz=rate,
-                                         acquire_notify=acquire_notify), sim=sim,
-                     pipeline=PipelineConfig(smoothing=smoothing, reject_below=reject_below, record=record is not None))
+                     duration_s=duration if duration is not None else (20.0 if simulate else None), max_windows=windows,
+                     client=ClientConfig(target=device or sim.name, rate_hz=rate, acquire_notify=acquire_notify,
+                                         **given(profile=profile)), sim=sim,
+                     pipeline=PipelineConfig(record=record is not None,
+                                             **given(smoothing=smoothing, reject_below=reject_below)))
     clf = load_model(model)
     out = sys.stderr if as_json else sys.stdout
     if not quiet:

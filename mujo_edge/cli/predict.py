@@ -9,6 +9,8 @@ from typing import Optional
 import typer
 
 from mujo_edge.cli.common import DataDirOption, echo_json, table
+from mujo_edge.runtime import load
+from mujo_edge.runtime.predict import predict_input, save_confusion_png
 
 
 def predict(
@@ -25,8 +27,6 @@ def predict(
     """Per-window predictions; with labels also macro F1 and a confusion matrix (picture with --out)."""
     import csv
 
-    from mujo_edge.runtime import load
-    from mujo_edge.runtime.predict import predict_input, save_confusion_png
 
     clf = load(model, threads=threads)
     try:

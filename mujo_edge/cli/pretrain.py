@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from mujo_edge.cli.common import echo_json
+from mujo_edge.cli.common import config_option, echo_json, given
+from mujo_edge.errors import ConfigError
+from mujo_edge.train.clips import AugmentConfig
+from mujo_edge.train.pretrain import PretrainConfig, pretrain, saved_config
 
 
 def _parse_sets(items: list[str]) -> dict:
     """``["imu.widths=[16,32]", "embed_dim=64"]`` → overrides (values parsed as JSON, else kept as strings)."""
-    from mujo_edge.errors import ConfigError
 
     out = {}
     for item in items:
@@ -29,7 +32,6 @@ def _parse_sets(items: list[str]) -> dict:
 
 
 def _parse_weights(text: Optional[str]) -> dict[str, float]:
-    from mujo_edge.errors import ConfigError
 
     if not text:
         return {}
@@ -42,45 +44,74 @@ def _parse_weights(text: Optional[str]) -> dict[str, float]:
     return out
 
 
+P, A = PretrainConfig, AugmentConfig
+
+
 def pretrain_cmd(
     corpus: Path = typer.Option(..., "--corpus", help="Corpus folder (mujo-edge corpus build --out DIR)."),
     out: Path = typer.Option(..., "--out", help="Run folder (checkpoints, logs)."),
-    config: str = typer.Option("tiny", "--config", help="Model config: tiny, tiny-hashtext, base."),
-    max_steps: int = typer.Option(2000, "--max-steps", help="Optimizer steps in total."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last saved step."),
-    batch_size: int = typer.Option(64, "--batch-size", help="Clips per step and process."),
-    lr: float = typer.Option(2e-3, "--lr", help="Peak learning rate (AdamW)."),
-    warmup: int = typer.Option(100, "--warmup", help="Linear warm-up steps."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (init, batches, augmentation)."),
+    config: Optional[str] = config_option(P, "model", "--config", help="Model config: tiny, tiny-hashtext, base."),
+    max_steps: Optional[int] = config_option(P, "max_steps", "--max-steps", help="Optimizer steps in total."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out from its last saved step (settings "
+                                                         "given now apply from there on and are recorded)."),
+    batch_size: Optional[int] = config_option(P, "batch_size", "--batch-size", help="Clips per step and process."),
+    lr: Optional[float] = config_option(P, "lr", "--lr", help="Peak learning rate (AdamW)."),
+    weight_decay: Optional[float] = config_option(P, "weight_decay", "--weight-decay", help="AdamW weight decay of "
+                                                                                            "weight matrices."),
+    warmup: Optional[int] = config_option(P, "warmup_steps", "--warmup", help="Linear warm-up steps."),
+    min_lr_ratio: Optional[float] = config_option(P, "min_lr_ratio", "--min-lr-ratio", help="Final lr as a share of --lr "
+                                                                                            "(cosine decay)."),
+    grad_clip: Optional[float] = config_option(P, "grad_clip", "--grad-clip", help="Gradient norm clip (0 = off)."),
+    window: Optional[int] = config_option(P, "window", "--window", help="IMU crop, samples at the corpus rate (the "
+                                                                       "sensor spec's window)."),
+    seed: Optional[int] = config_option(P, "seed", "--seed", help="Random seed (init, batches, augmentation)."),
     sets: list[str] = typer.Option([], "--set", help="Model override KEY=VALUE (JSON value), e.g. imu.widths=[16,32]."),
     pair_weights: Optional[str] = typer.Option(None, "--pair-weights", help="Loss weight per pair, e.g. imu-text=2,pose-video=0.5."),
     sites: Optional[str] = typer.Option(None, "--sites", help="Comma list of IMU sites to sample (default: all)."),
-    rotation_deg: float = typer.Option(30.0, "--rotation-deg", help="Max random IMU rotation, degrees."),
-    gyro_drop: float = typer.Option(0.15, "--gyro-drop", help="Probability of masking the gyro of a crop."),
-    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda, cuda:1 ..."),
-    precision: str = typer.Option("auto", "--precision", help="auto (bf16 on CUDA), fp32, bf16."),
-    threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = torch default)."),
-    workers: int = typer.Option(0, "--workers", help="Batch-building worker processes."),
-    log_every: int = typer.Option(10, "--log-every", help="Steps per log row."),
-    eval_every: int = typer.Option(250, "--eval-every", help="Steps between validation passes."),
-    save_every: int = typer.Option(250, "--save-every", help="Steps between resumable checkpoints."),
-    max_clips: int = typer.Option(0, "--max-clips", help="Use only the first N clips per split (0 = all)."),
+    rotation_deg: Optional[float] = config_option(A, "rotation_deg", "--rotation-deg", help="Max random IMU rotation, "
+                                                                                           "degrees."),
+    scale_jitter: Optional[float] = config_option(A, "scale_jitter", "--scale-jitter", help="Random IMU gain jitter "
+                                                                                           "(fraction)."),
+    noise_acc: Optional[float] = config_option(A, "noise_acc", "--noise-acc", help="Added accelerometer noise, m/s²."),
+    noise_gyro: Optional[float] = config_option(A, "noise_gyro", "--noise-gyro", help="Added gyroscope noise, rad/s."),
+    gyro_drop: Optional[float] = config_option(A, "gyro_drop", "--gyro-drop", help="Probability of masking the gyro "
+                                                                                   "of a crop."),
+    site_drop: Optional[float] = config_option(A, "site_drop", "--site-drop", help="Probability of hiding the site "
+                                                                                   "embedding of a crop."),
+    device: Optional[str] = config_option(P, "device", "--device", help="auto, cpu, cuda, cuda:1 ..."),
+    precision: Optional[str] = config_option(P, "precision", "--precision", help="auto (bf16 on CUDA), fp32, bf16."),
+    threads: Optional[int] = config_option(P, "threads", "--threads", help="torch CPU threads (0 = torch default)."),
+    workers: Optional[int] = config_option(P, "workers", "--workers", help="Batch-building worker processes."),
+    log_every: Optional[int] = config_option(P, "log_every", "--log-every", help="Steps per log row."),
+    eval_every: Optional[int] = config_option(P, "eval_every", "--eval-every", help="Steps between validation passes."),
+    save_every: Optional[int] = config_option(P, "save_every", "--save-every", help="Steps between resumable checkpoints."),
+    keep_last: Optional[int] = config_option(P, "keep_last", "--keep-last", help="Resumable states kept on disk."),
+    max_clips: Optional[int] = config_option(P, "max_clips", "--max-clips", help="Use only the first N clips per split "
+                                                                                "(0 = all)."),
     no_tensorboard: bool = typer.Option(False, "--no-tensorboard", help="CSV logs only."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the final result as JSON."),
 ) -> None:
     """Pretrain the four MuJo encoders with pairwise InfoNCE; multi-GPU: torchrun --nproc-per-node K -m mujo_edge.cli pretrain ..."""
-    from mujo_edge.train.clips import AugmentConfig
-    from mujo_edge.train.pretrain import PretrainConfig, pretrain
-
-    cfg = PretrainConfig(
-        corpus=corpus, out=out, model=config, overrides=_parse_sets(sets), max_steps=max_steps, batch_size=batch_size,
-        lr=lr, warmup_steps=warmup, seed=seed, pair_weights=_parse_weights(pair_weights),
-        sites=tuple(s.strip() for s in sites.split(",")) if sites else (),
-        augment=AugmentConfig(rotation_deg=rotation_deg, gyro_drop=gyro_drop), device=device, precision=precision,
-        threads=threads, workers=workers, log_every=log_every, eval_every=eval_every, save_every=save_every,
-        max_clips=max_clips, tensorboard=not no_tensorboard,
-    )
+    aug = given(rotation_deg=rotation_deg, scale_jitter=scale_jitter, noise_acc=noise_acc, noise_gyro=noise_gyro,
+                gyro_drop=gyro_drop, site_drop=site_drop)
+    changes = given(model=config, max_steps=max_steps, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                    warmup_steps=warmup, min_lr_ratio=min_lr_ratio, grad_clip=grad_clip, window=window, seed=seed,
+                    device=device, precision=precision, threads=threads, workers=workers, log_every=log_every,
+                    eval_every=eval_every, save_every=save_every, keep_last=keep_last, max_clips=max_clips)
+    if sets:
+        changes["overrides"] = _parse_sets(sets)
+    if pair_weights:
+        changes["pair_weights"] = _parse_weights(pair_weights)
+    if sites:
+        changes["sites"] = tuple(s.strip() for s in sites.split(","))
+    if no_tensorboard:
+        changes["tensorboard"] = False
+    saved = saved_config(out) if resume else None
+    if saved is not None:  # a resumed run keeps its settings; what is given now applies from the resume step on
+        cfg = replace(saved, corpus=corpus, out=out, augment=replace(saved.augment, **aug), **changes)
+    else:
+        cfg = PretrainConfig(corpus=corpus, out=out, augment=AugmentConfig(**aug), **changes)
     main = int(os.environ.get("RANK", "0")) == 0
     bar = None
     if main and not no_progress and not as_json:
@@ -89,7 +120,7 @@ def pretrain_cmd(
         except ImportError:  # the progress bar is in the [train] extra; the run itself does not need it
             typer.echo("(no progress bar: pip install 'mujo-edge[train]' for tqdm)", err=True)
         else:
-            bar = tqdm(total=max_steps, desc="pretrain", unit="step", dynamic_ncols=True)
+            bar = tqdm(total=cfg.max_steps, desc="pretrain", unit="step", dynamic_ncols=True)
 
     def on_log(row: dict) -> None:
         if bar is not None:

@@ -7,18 +7,18 @@ from typing import Any, Optional
 
 import typer
 
-from mujo_edge.cli.common import DataDirOption, echo_json
+from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given
+from mujo_edge.quickstart import QuickstartConfig, run_quickstart
 
 
 def quickstart(
-    out: Path = typer.Option(Path("mujo_edge_quickstart"), "--out", help="Folder for every artifact of the run."),
+    out: Optional[Path] = config_option(QuickstartConfig, "out", "--out", help="Folder for every artifact of the run."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Real dataset to use (default: first available)."),
     data_dir: Optional[Path] = DataDirOption,
-    seed: int = typer.Option(0, "--seed", help="Random seed."),
+    seed: Optional[int] = config_option(QuickstartConfig, "seed", "--seed", help="Random seed."),
     as_json: bool = typer.Option(False, "--json", help="Print the final summary as JSON."),
 ) -> None:
     """Run every stage of mujo-edge on small settings and print what each produced."""
-    from mujo_edge.quickstart import QuickstartConfig, run_quickstart
 
     def show(stage: str, res: dict[str, Any]) -> None:
         if as_json:
@@ -29,12 +29,12 @@ def quickstart(
             if k not in ("status", "seconds"):
                 typer.echo(f"    {k}: {v}")
 
-    cfg = QuickstartConfig(out=out, dataset=dataset, data_dir=data_dir, seed=seed)
+    cfg = QuickstartConfig(dataset=dataset, data_dir=data_dir, **given(out=out, seed=seed))
     results = run_quickstart(cfg, show)
     if as_json:
         echo_json(results)
     else:
-        typer.echo(f"summary: {out / 'summary.json'}")
+        typer.echo(f"summary: {cfg.out / 'summary.json'}")
     if any(r.get("status") == "failed" for r in results.values()):
         raise typer.Exit(1)
 

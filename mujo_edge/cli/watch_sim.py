@@ -8,6 +8,8 @@ from typing import Optional
 import typer
 
 from mujo_edge.cli.common import DataDirOption, echo_json
+from mujo_edge.firmware_bridge.sim.dbus_session import ENV_VAR, PrivateBus
+from mujo_edge.firmware_bridge.sim.watch import FaultConfig, WatchSimConfig, serve
 
 
 def watch_sim(
@@ -30,8 +32,6 @@ def watch_sim(
     import contextlib
     import signal
 
-    from mujo_edge.firmware_bridge.dbus_session import ENV_VAR, PrivateBus
-    from mujo_edge.firmware_bridge.watch_sim import FaultConfig, WatchSimConfig, serve
 
     cfg = WatchSimConfig(source=source, profile=profile,
                          name=name or ("MujoWatch" if profile == "mujo" else "Polar Sense SIM"),

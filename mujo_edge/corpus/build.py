@@ -17,13 +17,13 @@ from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 from typing import Any
 
+from mujo_edge import errors
 from mujo_edge.activities import ACTIVITY_NAMES
 from mujo_edge.config import save_json, to_dict
 from mujo_edge.corpus.config import CorpusConfig
 from mujo_edge.corpus.store import FORMAT, INDEX, VERSION, prepare_output, write_shard
 from mujo_edge.corpus.synth import ClipJob, plan, synthesize
 from mujo_edge.data.spec import IMU_CHANNELS
-from mujo_edge import errors
 from mujo_edge.errors import ConfigError, MujoEdgeError
 from mujo_edge.provenance import git_commit
 from mujo_edge.sim.skeleton import BONES, JOINTS

@@ -34,16 +34,13 @@ def pick_clips(ds: CorpusDataset, n: int, seed: int = 0) -> list[int]:
 def plot_clips(ds: CorpusDataset, indices: list[int], out: str | Path) -> Path:
     """Write a PNG with one block per clip: 8 video frames, skeleton, acc/gyro traces, captions."""
     require("matplotlib", "all", "corpus preview figures")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # loaded only when a figure is drawn
 
     out = Path(out)
     bones = ds.meta["bones"]
     rate = ds.meta["rate_hz"]
     sites = [s for s in PREVIEW_SITES if s in ds.imu_sites]
-    fig = plt.figure(figsize=(16, 4.2 * len(indices)))
+    fig = Figure(figsize=(16, 4.2 * len(indices)))
     outer = fig.add_gridspec(len(indices), 1, hspace=0.35)
     for row, i in enumerate(indices):
         clip = ds[i]
@@ -88,7 +85,6 @@ def plot_clips(ds: CorpusDataset, indices: list[int], out: str | Path) -> Path:
         ax.text(0, 1, "\n".join(_wrap(s, 48) for s in text), va="top", fontsize=7.5, family="monospace")
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=80, bbox_inches="tight")
-    plt.close(fig)
     return out
 
 

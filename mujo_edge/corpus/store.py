@@ -1,7 +1,6 @@
 """Corpus on disk: shards of uncompressed ``.npy`` arrays (memory-mappable) plus JSON metadata.
 
 Layout::
-
     DIR/corpus.json                     format, config, vocabulary, sites, rates, shapes, shards, stats, split
     DIR/shards/shard_00000/pose.npy     (N, T, J, 3) float32, metres, world frame (Z up)
     DIR/shards/shard_00000/imu.npy      (N, T, S, 6) float32, acc m/s² (specific force) then gyro rad/s
@@ -24,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from mujo_edge.config import load_json
-from mujo_edge.errors import ConfigError, CorruptFileError, DataError
+from mujo_edge.errors import ConfigError, CorruptFileError, DataError, UnknownNameError
 
 FORMAT = "mujo-edge-corpus"
 VERSION = 1
@@ -91,13 +90,9 @@ class CorpusDataset:
     def __init__(self, root: str | Path, split: str | None = None, fields: tuple[str, ...] = ARRAY_FIELDS) -> None:
         self.root = Path(root)
         if split is not None and split not in SPLITS:
-            from mujo_edge.errors import UnknownNameError
-
             raise UnknownNameError("corpus split", split, SPLITS)
         bad = [f for f in fields if f not in ARRAY_FIELDS]
         if bad:
-            from mujo_edge.errors import UnknownNameError
-
             raise UnknownNameError("corpus field", bad[0], ARRAY_FIELDS)
         self.meta = read_index(self.root)
         self.split = split

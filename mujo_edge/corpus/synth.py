@@ -15,11 +15,13 @@ import numpy as np
 
 from mujo_edge.activities import activity_index
 from mujo_edge.corpus.config import CorpusConfig
-from mujo_edge.errors import ConfigError
 from mujo_edge.data.preprocess import resample
+from mujo_edge.errors import ConfigError, DataError
 from mujo_edge.sim.captions import captions
 from mujo_edge.sim.imu import ideal_imu, place_sensors
+from mujo_edge.sim.mocap import load_trial, loop_to, read_manifest
 from mujo_edge.sim.motion import Motion
+from mujo_edge.sim.procedural import Style, generate
 from mujo_edge.sim.video import render
 
 log = logging.getLogger(__name__)
@@ -52,8 +54,6 @@ def plan(cfg: CorpusConfig, data_root: str | Path | None = None) -> tuple[list[C
     windows: list[tuple[str, str, str, float]] = []  # (trial file, activity, subject, start)
     mocap_acts: set[str] = set()
     if "mocap" in cfg.sources:
-        from mujo_edge.sim.mocap import read_manifest
-
         for tr in read_manifest(data_root):
             if tr.activity is None:
                 stats["skipped_trials"][tr.trial_id] = f"CMU label {tr.label!r} has no canonical activity"
@@ -108,7 +108,7 @@ def _resample_crop(x: np.ndarray, from_hz: float, cfg: CorpusConfig) -> np.ndarr
     start = int(round(cfg.margin_s * cfg.rate_hz))
     out = out[start:start + cfg.samples]
     if out.shape[0] != cfg.samples:
-        raise RuntimeError(f"clip resampling produced {out.shape[0]} samples, expected {cfg.samples}")
+        raise DataError(f"clip resampling produced {out.shape[0]} samples, expected {cfg.samples}")
     return out.reshape((cfg.samples,) + x.shape[1:])
 
 
@@ -121,12 +121,9 @@ def motion_for(job: ClipJob, cfg: CorpusConfig, rng: np.random.Generator, data_r
     """The motion of a job: clip plus ``margin_s`` before and after, at its simulation rate."""
     total = cfg.clip_seconds + 2 * cfg.margin_s
     if job.source == "procedural":
-        from mujo_edge.sim.procedural import Style, generate
-
         num = int(job.subject.split("_")[-1])
         style = Style.sample(job.subject, np.random.default_rng([cfg.seed, num, 3]))
         return generate(job.activity, style, total, cfg.sim_rate_hz, rng, gravity=cfg.imu.gravity)
-    from mujo_edge.sim.mocap import load_trial, loop_to, read_manifest
 
     trials = {Path(t.file).stem: t for t in read_manifest(data_root)}
     m = load_trial(trials[job.trial], data_root, cfg.mocap_smooth_hz)
@@ -157,5 +154,5 @@ def synthesize(job: ClipJob, cfg: CorpusConfig, data_root: str | Path | None = N
             "mocap": {k: m.meta[k] for k in ("file", "looped", "loop_period_s", "mirrored", "skeleton")
                       if k in m.meta} if job.source == "mocap" else None}
     if not (np.isfinite(imu).all() and np.isfinite(pose).all()):
-        raise RuntimeError(f"clip {job.clip_id} produced non-finite values")
+        raise DataError(f"clip {job.clip_id} produced non-finite values")
     return {"pose": pose, "imu": imu.astype(np.float32), "video": video, "meta": meta}

@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mujo_edge.data.filetree import FileTree, load_manifest, open_tree
 from mujo_edge.data.recording import Recording
-from mujo_edge.data.sources import SourceTree, load_manifest, open_tree
 from mujo_edge.errors import DatasetNotFoundError, UnknownNameError
 from mujo_edge.paths import DATA_ENV, data_dir
 from mujo_edge.registry import Registry
 
 log = logging.getLogger(__name__)
 
-Loader = Callable[[SourceTree, str], list[Recording]]
+Loader = Callable[[FileTree, str], list[Recording]]
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class DatasetInfo:
         name: registry name (``motionsense``).
         title: human name.
         folder: sub-folder of ``MUJO_EDGE_DATA_DIR`` holding its files.
-        sources: file or folder names inside ``folder`` to read from, first found wins (extracted
+        locations: file or folder names inside ``folder`` to read from, first found wins (extracted
             folders first, then archives).
         native_rate_hz: sample rate of the original files, Hz.
         channels: channels the loader yields (SI units).
@@ -69,7 +69,7 @@ class DatasetInfo:
     name: str
     title: str
     folder: str
-    sources: tuple[str, ...]
+    locations: tuple[str, ...]
     native_rate_hz: float
     channels: tuple[str, ...]
     class_names: tuple[str, ...]
@@ -91,7 +91,7 @@ class DatasetInfo:
         base = data_dir(root)
         if base is None:
             return None
-        for src in self.sources:
+        for src in self.locations:
             p = base / self.folder / src
             if p.exists():
                 return p
@@ -102,14 +102,14 @@ class DatasetInfo:
         base = data_dir(root)
         where = (f"{base / self.folder}" if base is not None
                  else f"${DATA_ENV} (not set; point it at the folder that holds one sub-folder per dataset)")
-        wanted = " or ".join(self.sources)
+        wanted = " or ".join(self.locations)
         lines = [f"dataset {self.name!r} ({self.title}) not found: looked for {wanted} in {where}."]
         if self.downloads:
             lines.append(f"Get it with `mujo-edge data download {self.name}` (needs internet), or by hand from:")
             lines += [f"  {d.url}  ->  <{DATA_ENV}>/{self.folder}/{d.filename}" for d in self.downloads]
         return "\n".join(lines)
 
-    def open(self, root: str | Path | None = None, verify: bool = True) -> SourceTree:
+    def open(self, root: str | Path | None = None, verify: bool = True) -> FileTree:
         """Open the dataset's source as a tree, or raise :class:`DatasetNotFoundError` saying how to get it.
 
         With ``verify`` (default) every file read is checked against the published sha256 manifest.

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mujo_edge.data.datasets import Download, get_dataset
-from mujo_edge.data.sources import load_manifest, manifest_key, open_tree
+from mujo_edge.data.filetree import load_manifest, manifest_key, open_tree
 from mujo_edge.errors import CorruptFileError, DataError
 from mujo_edge.paths import DATA_ENV, data_dir
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from mujo_edge.data.datasets import get_dataset
+from mujo_edge.data.filetree import fingerprint
 from mujo_edge.data.preprocess import to_spec, window_labels, window_starts
 from mujo_edge.data.recording import NULL_LABEL, Recording
-from mujo_edge.data.sources import fingerprint
 from mujo_edge.data.spec import ACC_CHANNELS, DEFAULT_SPEC, Normalization, SensorSpec
 from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import CorruptFileError, DatasetNotFoundError

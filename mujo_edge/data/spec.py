@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from mujo_edge.config import from_dict, to_dict
 from mujo_edge.errors import ConfigError, SpecMismatchError
+from mujo_edge.placements import check_placement
 
 ACC_CHANNELS: tuple[str, ...] = ("acc_x", "acc_y", "acc_z")
 GYRO_CHANNELS: tuple[str, ...] = ("gyro_x", "gyro_y", "gyro_z")
@@ -111,8 +113,6 @@ class SensorSpec:
     normalization: Normalization = field(default_factory=Normalization)
 
     def __post_init__(self) -> None:
-        from mujo_edge.placements import check_placement
-
         if not self.units:
             object.__setattr__(self, "units", tuple(CHANNEL_UNITS.get(c, "?") for c in self.channels))
         if not (math.isfinite(self.rate_hz) and self.rate_hz > 0):
@@ -181,14 +181,12 @@ class SensorSpec:
     # ------------------------------------------------------------------ (de)serialisation
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (the form stored in checkpoints and sidecars)."""
-        from mujo_edge.config import to_dict
 
         return to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SensorSpec:
         """Inverse of :meth:`to_dict`; unknown keys raise :class:`ConfigError`."""
-        from mujo_edge.config import from_dict
 
         return from_dict(cls, data)
 

@@ -15,10 +15,7 @@ def plot_dataset(ws: WindowSet, out: str | Path, seed: int = 0) -> Path:
 
     The example of each class is drawn at random (``seed``) from its windows; time axis in seconds.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # loaded only when a figure is drawn
 
     rng = np.random.default_rng(seed)
     k = ws.num_classes
@@ -26,7 +23,7 @@ def plot_dataset(ws: WindowSet, out: str | Path, seed: int = 0) -> Path:
     acc = [ws.spec.channels.index(c) for c in ACC_CHANNELS if c in ws.spec.channels]
     gyro = [ws.spec.channels.index(c) for c in GYRO_CHANNELS if c in ws.spec.channels and ws.channel_mask[ws.spec.channels.index(c)]]
     ncols = 3 if gyro else 2
-    fig = plt.figure(figsize=(4.2 * ncols, 1.5 * k + 1.5), constrained_layout=True)
+    fig = Figure(figsize=(4.2 * ncols, 1.5 * k + 1.5), constrained_layout=True)
     grid = fig.add_gridspec(k, ncols)
     for i, name in enumerate(ws.class_names):
         rows = np.flatnonzero(ws.y == i)
@@ -68,5 +65,4 @@ def plot_dataset(ws: WindowSet, out: str | Path, seed: int = 0) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
-    plt.close(fig)
     return out

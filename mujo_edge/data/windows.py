@@ -11,6 +11,7 @@ import numpy as np
 
 from mujo_edge.data.spec import SensorSpec
 from mujo_edge.errors import CorruptFileError, DataError
+from mujo_edge.provenance import atomic_write_bytes
 
 
 def natural_key(s: str) -> tuple:
@@ -88,16 +89,11 @@ class WindowSet:
             stats=dict(self.stats),
         )
 
-    def for_subjects(self, subjects: list[str] | tuple[str, ...]) -> WindowSet:
-        """Windows of the given subjects only."""
-        return self.subset(np.isin(self.subjects, np.asarray(list(subjects), dtype=self.subjects.dtype)))
-
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
         """Save as one ``.npz`` (arrays) with a JSON header (spec, names, stats); written atomically."""
         import io
 
-        from mujo_edge.provenance import atomic_write_bytes
 
         header = {
             "dataset": self.dataset, "spec": self.spec.to_dict(), "class_names": list(self.class_names),

@@ -1,5 +1,1 @@
-"""Evaluation: metrics and (with the ``train`` extra) the subject-wise evaluation protocol."""
-
-from mujo_edge.eval.metrics import accuracy, confusion_matrix, macro_f1, per_class_f1
-
-__all__ = ["accuracy", "confusion_matrix", "macro_f1", "per_class_f1"]
+"""Evaluation: the ``evaluate`` grid (pretrained vs scratch at label fractions), zero-shot, sim-to-real realism, reports."""

@@ -1,6 +1,6 @@
 """``mujo-edge evaluate``: does MuJo pretraining help on real sensors? Subject-wise, at label fractions.
 
-Every run goes through the protocol of ``evaluation_protocol.md`` (:func:`mujo_edge.eval.protocol.fold_data`
+Every run goes through the protocol of ``evaluation_protocol.md`` (:func:`mujo_edge.data.protocol.fold_data`
 and :func:`mujo_edge.train.supervised.train_supervised`), so all numbers are comparable with the
 published scratch-CNN reference: the same folds, test subjects, nested label fractions, optimizer,
 budget (1200 steps) and early stopping for every mode. Modes (registry :data:`MODES`):
@@ -27,8 +27,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing as mp
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,9 +39,23 @@ import numpy as np
 import torch
 from torch import nn
 
+from mujo_edge.config import save_json
 from mujo_edge.data.fractions import DEFAULT_FRACTIONS, check_fraction
+from mujo_edge.data.prepare import prepare
+from mujo_edge.data.protocol import FoldData, fold_data
+from mujo_edge.data.spec import DEFAULT_SPEC, Normalization, SensorSpec
+from mujo_edge.data.splits import Fold, subject_kfold
+from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import ConfigError
+from mujo_edge.eval import report
+from mujo_edge.eval.zeroshot import zero_shot_fold
+from mujo_edge.metrics import scores
+from mujo_edge.models.classifiers import build_classifier
+from mujo_edge.models.inference import predict_features, predict_logits
+from mujo_edge.models.mujo import ImuClassifier, ImuClassifierConfig, MujoModel, load_mujo, model_config, resolve_checkpoint
+from mujo_edge.provenance import atomic_write_text, git_commit, sha256_file
 from mujo_edge.registry import Registry
+from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 
 log = logging.getLogger(__name__)
 
@@ -108,19 +124,15 @@ class Context:
     """What a worker loads once per dataset: windows, folds, the pretrained model, its weights hash."""
 
     cfg: EvaluateConfig
-    windows: dict[str, Any] = field(default_factory=dict)
-    folds: dict[str, list[Any]] = field(default_factory=dict)
-    mujo: Any = None
+    windows: dict[str, WindowSet] = field(default_factory=dict)
+    folds: dict[str, list[Fold]] = field(default_factory=dict)
+    mujo: MujoModel | None = None
     weights_sha: str = ""
-    linear_encoders: dict[tuple[str, int], Any] = field(default_factory=dict)
+    linear_encoders: dict[tuple[str, int], ImuClassifier] = field(default_factory=dict)
 
-    def dataset(self, name: str) -> tuple[Any, list[Any]]:
+    def dataset(self, name: str) -> tuple[WindowSet, list[Fold]]:
         """Prepared windows and the k subject folds of ``name``."""
         if name not in self.windows:
-            from mujo_edge.data.prepare import prepare
-            from mujo_edge.data.spec import DEFAULT_SPEC, Normalization
-            from mujo_edge.data.splits import subject_kfold
-
             # the checkpoint's rate / window / hop (normalization is applied per mode, not here)
             spec = (self.model().spec if self.cfg.checkpoint is not None else DEFAULT_SPEC).replace(
                 normalization=Normalization(), placement="any")
@@ -129,25 +141,20 @@ class Context:
             self.folds[name] = subject_kfold(ws.subject_ids, k=self.cfg.k, seed=0)
         return self.windows[name], self.folds[name]
 
-    def model(self) -> Any:
+    def model(self) -> MujoModel:
         """The pretrained MuJo model (loaded once)."""
         if self.mujo is None:
-            from mujo_edge.models.mujo import load_mujo, resolve_checkpoint
-            from mujo_edge.provenance import sha256_file
-
             self.mujo = load_mujo(self.cfg.checkpoint)
             self.weights_sha = sha256_file(resolve_checkpoint(self.cfg.checkpoint) / "model.safetensors")
         return self.mujo
 
 
-ModeFn = Callable[[Context, Task, Any, Any], dict[str, Any]]
+ModeFn = Callable[[Context, Task, WindowSet, Fold], dict[str, Any]]
 #: Evaluation modes: ``fn(ctx, task, windowset, fold) -> result dict``.
 MODES: Registry[ModeFn] = Registry("evaluation mode")
 
 
-def _data(ctx: Context, task: Task, ws: Any, fold: Any, pretrained: bool) -> Any:
-    from mujo_edge.eval.protocol import fold_data
-
+def _data(ctx: Context, task: Task, ws: WindowSet, fold: Fold, pretrained: bool) -> FoldData:
     fd = fold_data(ws, fold, task.fraction, task.seed)
     if pretrained and ctx.cfg.normalization == "pretrain":
         spec = ctx.model().spec
@@ -158,14 +165,10 @@ def _data(ctx: Context, task: Task, ws: Any, fold: Any, pretrained: bool) -> Any
 
 def _scratch_arch(ctx: Context) -> dict[str, Any]:
     """IMU encoder config of ``scratch``: the checkpoint's architecture, else the named model config's."""
-    from mujo_edge.models.mujo import model_config
-
     return dict(ctx.model().cfg.imu) if ctx.cfg.checkpoint is not None else dict(model_config(ctx.cfg.model).imu)
 
 
-def _imu_classifier(ctx: Context, ws: Any, pretrained: bool) -> nn.Module:
-    from mujo_edge.models.mujo import ImuClassifier, ImuClassifierConfig
-
+def _imu_classifier(ctx: Context, ws: WindowSet, pretrained: bool) -> ImuClassifier:
     mask = tuple(bool(c) for c in ws.channel_mask)
     if pretrained:
         return ImuClassifier.from_mujo(ctx.model(), ws.num_classes, ws.placement, mask)
@@ -173,11 +176,8 @@ def _imu_classifier(ctx: Context, ws: Any, pretrained: bool) -> nn.Module:
                                              channel_mask=mask))
 
 
-def _fit_and_score(model: nn.Module, fd: Any, task: Task, ctx: Context, params: Any = None,
-                   x_test: np.ndarray | None = None) -> dict[str, Any]:
-    from mujo_edge.eval.protocol import scores
-    from mujo_edge.train.supervised import SupervisedConfig, predict_logits, train_supervised
-
+def _fit_and_score(model: nn.Module, fd: FoldData, task: Task, ctx: Context,
+                   params: Iterable[dict[str, Any]] | None = None, x_test: np.ndarray | None = None) -> dict[str, Any]:
     res = train_supervised(model, fd.x_fit, fd.y_fit, fd.x_val, fd.y_val, fd.num_classes,
                            SupervisedConfig(max_steps=ctx.cfg.max_steps, seed=task.seed), params=params)
     pred = predict_logits(model, fd.x_test if x_test is None else x_test).argmax(1)
@@ -186,7 +186,7 @@ def _fit_and_score(model: nn.Module, fd: Any, task: Task, ctx: Context, params: 
 
 
 @MODES.register("scratch")
-def mode_scratch(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
+def mode_scratch(ctx: Context, task: Task, ws: WindowSet, fold: Fold) -> dict[str, Any]:
     """The MuJo IMU encoder architecture from random init (seed = fraction seed), all weights trained."""
     fd = _data(ctx, task, ws, fold, pretrained=False)
     torch.manual_seed(task.seed)
@@ -194,34 +194,23 @@ def mode_scratch(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]
 
 
 @MODES.register("cnn")
-def mode_cnn(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
+def mode_cnn(ctx: Context, task: Task, ws: WindowSet, fold: Fold) -> dict[str, Any]:
     """The protocol's CNN baseline."""
-    from mujo_edge.models.classifiers import build_classifier
-
     fd = _data(ctx, task, ws, fold, pretrained=False)
     torch.manual_seed(task.seed)
     return _fit_and_score(build_classifier("cnn", in_channels=ws.x.shape[2], num_classes=ws.num_classes), fd, task, ctx)
 
 
 @MODES.register("finetune")
-def mode_finetune(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
+def mode_finetune(ctx: Context, task: Task, ws: WindowSet, fold: Fold) -> dict[str, Any]:
     """Pretrained IMU encoder + new linear head, all weights trained (encoder lr × ``finetune_lr_scale``)."""
     fd = _data(ctx, task, ws, fold, pretrained=True)
     torch.manual_seed(task.seed)
     model = _imu_classifier(ctx, ws, pretrained=True)
-    from mujo_edge.train.supervised import SupervisedConfig
-
     lr = SupervisedConfig().lr
     params = [{"params": model.encoder.parameters(), "lr": lr * ctx.cfg.finetune_lr_scale},
               {"params": model.head.parameters(), "lr": lr}]
     return _fit_and_score(model, fd, task, ctx, params=params)
-
-
-@torch.no_grad()
-def _features(model: nn.Module, x: np.ndarray, batch: int = 1024) -> np.ndarray:
-    model.eval()
-    return np.concatenate([model.features(torch.from_numpy(np.ascontiguousarray(x[i:i + batch]))).numpy()
-                           for i in range(0, len(x), batch)]) if len(x) else np.zeros((0, 0), np.float32)
 
 
 @torch.no_grad()
@@ -239,7 +228,7 @@ def adapt_batchnorm(model: nn.Module, x: np.ndarray, batch: int = 512) -> nn.Mod
     return model.eval()
 
 
-def _linear_encoder(ctx: Context, task: Task, ws: Any, fold: Any, spec: Any) -> nn.Module:
+def _linear_encoder(ctx: Context, task: Task, ws: WindowSet, fold: Fold, spec: SensorSpec) -> ImuClassifier:
     """The frozen pretrained encoder of ``linear``, BN statistics adapted to the fold's training subjects (cached)."""
     key = (task.dataset, task.fold)
     if key not in ctx.linear_encoders:
@@ -252,7 +241,7 @@ def _linear_encoder(ctx: Context, task: Task, ws: Any, fold: Any, spec: Any) -> 
 
 
 @MODES.register("linear")
-def mode_linear(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
+def mode_linear(ctx: Context, task: Task, ws: WindowSet, fold: Fold) -> dict[str, Any]:
     """Frozen pretrained encoder; a linear head on its features.
 
     With ``linear_adapt_bn`` (default) the encoder's BatchNorm statistics are first re-estimated on all
@@ -262,7 +251,7 @@ def mode_linear(ctx: Context, task: Task, ws: Any, fold: Any) -> dict[str, Any]:
     """
     fd = _data(ctx, task, ws, fold, pretrained=True)
     enc = _linear_encoder(ctx, task, ws, fold, fd.spec)
-    f_fit, f_val, f_test = (_features(enc, a) for a in (fd.x_fit, fd.x_val, fd.x_test))
+    f_fit, f_val, f_test = (predict_features(enc, a) for a in (fd.x_fit, fd.x_val, fd.x_test))
     fd.x_fit, fd.x_val = f_fit, f_val
     torch.manual_seed(task.seed)
     return _fit_and_score(nn.Linear(f_fit.shape[1], ws.num_classes), fd, task, ctx, x_test=f_test)
@@ -284,8 +273,6 @@ def task_key(ctx: Context, task: Task) -> str:
 
 def run_task(ctx: Context, task: Task) -> dict[str, Any]:
     """Run one task (or read its cached result) and cache it under ``cfg.out/runs``."""
-    from mujo_edge.provenance import atomic_write_text
-
     if ctx.cfg.checkpoint is not None:
         ctx.model()
     key = task_key(ctx, task)
@@ -300,8 +287,6 @@ def run_task(ctx: Context, task: Task) -> dict[str, Any]:
     ws, folds = ctx.dataset(task.dataset)
     t0 = time.perf_counter()
     if task.mode == "zeroshot":
-        from mujo_edge.eval.zeroshot import zero_shot_fold
-
         res = zero_shot_fold(ctx.model(), ws, folds[task.fold])
     else:
         res = MODES.get(task.mode)(ctx, task, ws, folds[task.fold])
@@ -343,10 +328,6 @@ def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int
     Returns the report dict (see :func:`mujo_edge.eval.report.summarize`). ``on_result(result, done, total)``
     is called after every run.
     """
-    from mujo_edge.config import save_json
-    from mujo_edge.eval import report
-    from mujo_edge.provenance import git_commit
-
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     save_json(out / "config.json", {"evaluate": cfg, "git_commit": git_commit()})
@@ -364,9 +345,6 @@ def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int
         finally:
             torch.set_num_threads(threads)
     else:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
         with ProcessPoolExecutor(cfg.jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
                                  initargs=(cfg,)) as pool:
             futures = [pool.submit(_worker_run, t) for t in tasks]
@@ -379,22 +357,3 @@ def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int
     summary = report.summarize(results, cfg, meta)
     report.write_report(summary, out)
     return summary
-
-
-def stage_evaluate(cfg: Any, ctx: dict[str, Any]) -> dict[str, Any]:
-    """Quickstart stage: the data stage's dataset, fold 0, fractions 2 % and 100 %, scratch vs finetune, 1 seed.
-
-    Uses ``ctx["mujo_checkpoint"]`` (the pretrain stage's run) or the packaged default weights.
-    """
-    ws = ctx.get("windows")
-    if ws is None:
-        return {"status": "skipped", "reason": "no real dataset (set MUJO_EDGE_DATA_DIR; see `mujo-edge data list`)"}
-    ckpt = str(ctx.get("mujo_checkpoint") or "default")
-    ec = EvaluateConfig(datasets=(ws.dataset,), checkpoint=ckpt, fractions=(0.02, 1.0), modes=("scratch", "finetune"),
-                        seeds=1, folds=(0,), out=Path(cfg.out) / "evaluate", data_dir=cfg.data_dir)
-    summary = run_evaluation(ec)
-    d = summary["datasets"][ws.dataset]
-    f1 = {mode: {p: round(c["mean"], 3) for p, c in cells.items()} for mode, cells in d["cells"].items()}
-    return {"status": "ok", "dataset": ws.dataset, "checkpoint": ckpt, "fold": 0, "macro_f1": f1,
-            "zero_shot_macro_f1": round(d["zero_shot"]["mean"], 3) if d["zero_shot"] else None,
-            "report": str(Path(ec.out) / "report.md")}

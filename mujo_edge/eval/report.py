@@ -12,9 +12,20 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
+
+from mujo_edge.config import save_json, to_dict
+from mujo_edge.provenance import atomic_write_text
+
+
+class EvaluateSettings(Protocol):
+    """What the report needs from an :class:`~mujo_edge.eval.evaluate.EvaluateConfig`."""
+
+    datasets: tuple[str, ...]
+    modes: tuple[str, ...]
+    fractions: tuple[float, ...]
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +58,8 @@ def _paired_delta(a: list[dict[str, Any]], b: list[dict[str, Any]]) -> dict[str,
             "folds_better": int(sum(d > 0 for d in fold_means)), "n_folds": len(fold_means)}
 
 
-def summarize(results: list[dict[str, Any]], cfg: Any, meta: dict[str, Any]) -> dict[str, Any]:
+def summarize(results: list[dict[str, Any]], cfg: EvaluateSettings, meta: dict[str, Any]) -> dict[str, Any]:
     """The report dict: per dataset, ``cells[mode][fraction]``, ``delta[fraction]``, ``zero_shot``; plus all runs."""
-    from mujo_edge.config import to_dict
 
     datasets: dict[str, Any] = {}
     for ds in cfg.datasets:
@@ -104,15 +114,13 @@ def markdown(summary: dict[str, Any]) -> str:
 def plot(summary: dict[str, Any], path: Path) -> Path | None:
     """F1 against label fraction (log x), one panel per dataset, one line per mode; zero-shot dashed."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # loaded only when a figure is drawn
     except ImportError:
         log.warning("matplotlib not installed; no plot")
         return None
     dsets = summary["datasets"]
-    fig, axes = plt.subplots(1, len(dsets), figsize=(4.5 * len(dsets), 3.6), squeeze=False)
+    fig = Figure(figsize=(4.5 * len(dsets), 3.6))
+    axes = fig.subplots(1, len(dsets), squeeze=False)
     for ax, (ds, d) in zip(axes[0], dsets.items()):
         for mode, cells in d["cells"].items():
             ps = sorted(cells, key=float)
@@ -128,14 +136,11 @@ def plot(summary: dict[str, Any], path: Path) -> Path | None:
         ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 
 def write_report(summary: dict[str, Any], out: Path) -> None:
     """``results.json``, ``report.md`` and ``f1_vs_fraction.png`` in ``out``."""
-    from mujo_edge.config import save_json
-    from mujo_edge.provenance import atomic_write_text
 
     save_json(out / "results.json", summary)
     atomic_write_text(out / "report.md", markdown(summary) + "\n")

@@ -14,6 +14,14 @@ from typing import Any
 import numpy as np
 import torch
 
+from mujo_edge import activities
+from mujo_edge.data.splits import Fold
+from mujo_edge.data.windows import WindowSet
+from mujo_edge.errors import UnknownNameError
+from mujo_edge.metrics import scores
+from mujo_edge.models.encoders.imu import site_index_of
+from mujo_edge.models.mujo import MujoModel
+
 log = logging.getLogger(__name__)
 
 
@@ -24,9 +32,6 @@ def _humanize(name: str) -> str:
 def class_prompts(dataset: str, class_names: tuple[str, ...] | list[str]) -> list[list[str]]:
     """Prompts per class: ``"a person <class>"`` plus the canonical activity's title and descriptions
     (:func:`mujo_edge.activities.class_texts`) when the vocabulary maps the dataset's class."""
-    from mujo_edge import activities
-    from mujo_edge.errors import UnknownNameError
-
     prompts = []
     for name in class_names:
         try:
@@ -39,7 +44,7 @@ def class_prompts(dataset: str, class_names: tuple[str, ...] | list[str]) -> lis
 
 
 @torch.no_grad()
-def class_text_embeddings(model: Any, prompts: list[list[str]]) -> torch.Tensor:
+def class_text_embeddings(model: MujoModel, prompts: list[list[str]]) -> torch.Tensor:
     """``(K, D)`` L2-normalised mean joint-space embedding of each class's prompts."""
     flat = [p for ps in prompts for p in ps]
     emb = model.encode_text(flat).float()
@@ -51,10 +56,9 @@ def class_text_embeddings(model: Any, prompts: list[list[str]]) -> torch.Tensor:
 
 
 @torch.no_grad()
-def zero_shot_logits(model: Any, x: np.ndarray, placement: str, channel_mask: np.ndarray,
+def zero_shot_logits(model: MujoModel, x: np.ndarray, placement: str, channel_mask: np.ndarray,
                      class_emb: torch.Tensor, batch: int = 1024) -> np.ndarray:
     """Cosine similarities ``(N, K)`` of windows ``x (N, T, C)`` (normalized with ``model.spec``) to the classes."""
-    from mujo_edge.models.encoders.imu import site_index_of
 
     site = site_index_of(placement)
     mask = torch.as_tensor(np.asarray(channel_mask, bool))
@@ -67,9 +71,8 @@ def zero_shot_logits(model: Any, x: np.ndarray, placement: str, channel_mask: np
     return np.concatenate(out) if out else np.zeros((0, len(class_emb)), np.float32)
 
 
-def zero_shot_fold(model: Any, ws: Any, fold: Any) -> dict[str, Any]:
+def zero_shot_fold(model: MujoModel, ws: WindowSet, fold: Fold) -> dict[str, Any]:
     """Zero-shot macro F1 and accuracy on the test windows of ``fold`` (same windows as the supervised modes)."""
-    from mujo_edge.eval.protocol import scores
 
     test = fold.indices(ws)["test"]
     prompts = class_prompts(ws.dataset, ws.class_names)

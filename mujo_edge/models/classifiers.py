@@ -15,6 +15,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from mujo_edge.artifacts.checkpoint import Checkpoint, load_state_strict
+from mujo_edge.config import from_dict
 from mujo_edge.registry import Registry
 
 
@@ -32,15 +34,13 @@ CLASSIFIERS: Registry[ClassifierEntry] = Registry("classifier")
 
 def build_classifier(name: str, **config: Any) -> nn.Module:
     """Build classifier ``name`` with config fields ``config`` (validated by its dataclass)."""
-    from mujo_edge.config import from_dict
 
     entry = CLASSIFIERS.get(name)
     return entry.build(from_dict(entry.config_cls, config, where=f"classifier {name!r} config"))
 
 
-def classifier_from_checkpoint(ckpt: Any) -> nn.Module:
-    """Rebuild a classifier from a :class:`~mujo_edge.checkpoint.Checkpoint` and load its weights strictly."""
-    from mujo_edge.checkpoint import load_state_strict
+def classifier_from_checkpoint(ckpt: Checkpoint) -> nn.Module:
+    """Rebuild a classifier from a :class:`~mujo_edge.artifacts.checkpoint.Checkpoint` and load its weights strictly."""
 
     model = build_classifier(ckpt.model_name, **ckpt.model_config)
     load_state_strict(model, ckpt.state_dict(), str(ckpt.path))

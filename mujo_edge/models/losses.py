@@ -1,4 +1,8 @@
-"""Pairwise symmetric InfoNCE over every modality pair (the MuJo objective).
+"""Contrastive and distillation losses, each an ``nn.Module`` built on the one :func:`info_nce`.
+
+* :class:`PairwiseInfoNCE`: symmetric InfoNCE over every modality pair (the MuJo objective);
+* :class:`InfoNCE`: the same loss for one pair at a fixed temperature (distillation's text term);
+* :class:`RelationKD`: relational knowledge distillation (the student keeps the teacher's batch geometry).
 
 For a pair (a, b) and the ``n`` clips of the batch that have both modalities, the logits are
 ``s · z_a @ z_bᵀ`` (``(n, n)``, ``s`` = the model's clamped logit scale, embeddings L2-normalised);
@@ -87,3 +91,38 @@ class PairwiseInfoNCE(nn.Module):
             total = total + self.weights[pair] * loss
             wsum += self.weights[pair]
         return (total / wsum if wsum else total), stats
+
+
+class InfoNCE(nn.Module):
+    """Symmetric InfoNCE of matched rows at a fixed temperature ``τ`` (logit scale ``1/τ``)."""
+
+    def __init__(self, temperature: float) -> None:
+        super().__init__()
+        if not temperature > 0:
+            raise ConfigError(f"InfoNCE temperature must be > 0, got {temperature}")
+        self.temperature = float(temperature)
+
+    def forward(self, za: torch.Tensor, zb: torch.Tensor) -> torch.Tensor:
+        """``za (n, D)``, ``zb (n, D)`` L2-normalised → scalar loss."""
+        return info_nce(za, zb, torch.tensor(1.0 / self.temperature, device=za.device))[0]
+
+
+class RelationKD(nn.Module):
+    """KL(teacher ‖ student) of the row-wise softmax over in-batch similarities (diagonal excluded).
+
+    Relational knowledge distillation: for L2-normalised ``s (B, D)`` and ``t (B, D)``, each row's
+    distribution ``softmax(s·sᵀ/τ)`` is pulled towards ``softmax(t·tᵀ/τ)``.
+    """
+
+    def __init__(self, temperature: float) -> None:
+        super().__init__()
+        if not temperature > 0:
+            raise ConfigError(f"relational KD temperature must be > 0, got {temperature}")
+        self.temperature = float(temperature)
+
+    def forward(self, s: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """Student ``s (B, D)`` and teacher ``t (B, D)`` embeddings → scalar loss (batch mean)."""
+        eye = torch.eye(len(s), dtype=torch.bool, device=s.device)
+        ls = (s @ s.T / self.temperature).masked_fill(eye, -1e4)
+        lt = (t @ t.T / self.temperature).masked_fill(eye, -1e4)
+        return nn.functional.kl_div(ls.log_softmax(1), lt.log_softmax(1), log_target=True, reduction="batchmean")

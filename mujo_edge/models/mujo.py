@@ -6,13 +6,12 @@ open_clip style: every architecture is a named JSON config in ``mujo_edge/models
 learnable logit scale (``log(1/temperature)``), clamped to ``[0, logit_scale_max]`` where it is used.
 
 Shapes (``B`` batch, ``D = embed_dim``):
-
 * ``encode_imu(x (B, T, 6) normalized, site_index (B,) long, gyro_mask (B,) | (B, 6) bool)`` → ``(B, D)``
 * ``encode_pose(pose (B, T, J, 3) metres)`` → ``(B, D)``
 * ``encode_video(video (B, F, H, W) uint8)`` → ``(B, D)``
 * ``encode_text(list[str] | prepared tensor)`` → ``(B, D)``
 
-Checkpoints are ``kind="mujo"`` folders (:mod:`mujo_edge.checkpoint`) holding the config and the
+Checkpoints are ``kind="mujo"`` folders (:mod:`mujo_edge.artifacts.checkpoint`) holding the config and the
 :class:`~mujo_edge.data.spec.SensorSpec` whose normalization was used for the IMU in pretraining;
 :func:`load_mujo` reads them back strictly (also ``"default"`` = the weights shipped in the package).
 """
@@ -20,7 +19,6 @@ Checkpoints are ``kind="mujo"`` folders (:mod:`mujo_edge.checkpoint`) holding th
 from __future__ import annotations
 
 import copy
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -30,10 +28,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from mujo_edge.artifacts.checkpoint import load_checkpoint, load_state_strict, save_checkpoint
+from mujo_edge.config import from_dict, load_json
 from mujo_edge.data.spec import SensorSpec
 from mujo_edge.errors import ConfigError, UnknownNameError
+from mujo_edge.models.classifiers import CLASSIFIERS, ClassifierEntry
 from mujo_edge.models.encoders import build_encoder
 from mujo_edge.models.encoders.imu import UNKNOWN_SITE, site_index_of
+from mujo_edge.pretrained import default_checkpoint
 from mujo_edge.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -97,7 +99,6 @@ def model_config(name: str, **overrides: Any) -> MujoConfig:
     merged into the named config's dict unless it changes ``arch`` (then it replaces it). Dotted keys
     (``**{"imu.widths": [16, 32]}``) are accepted too. Unknown names and fields raise.
     """
-    from mujo_edge.config import from_dict, load_json
 
     data = load_json(MODEL_CONFIGS.get(name))
     for key, value in overrides.items():
@@ -225,7 +226,6 @@ class MujoModel(nn.Module):
 def save_mujo(path: str | Path, model: MujoModel, spec: SensorSpec, name: str, step: int = 0,
               metrics: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Path:
     """Write ``model`` as a ``kind="mujo"`` checkpoint folder (weights + config + IMU sensor spec)."""
-    from mujo_edge.checkpoint import save_checkpoint
 
     raw = model.module if hasattr(model, "module") else model
     return save_checkpoint(path, raw, kind=CHECKPOINT_KIND, model_name=name, model_config=raw.cfg, spec=spec,
@@ -235,8 +235,6 @@ def save_mujo(path: str | Path, model: MujoModel, spec: SensorSpec, name: str, s
 def resolve_checkpoint(path: str | Path) -> Path:
     """``"default"`` → the packaged weights' folder; any other path is returned as given (a run folder is itself a checkpoint)."""
     if str(path) == "default":
-        from mujo_edge.pretrained import default_checkpoint
-
         return default_checkpoint()
     return Path(path)
 
@@ -246,8 +244,6 @@ def load_mujo(path: str | Path, map_location: str | torch.device = "cpu") -> Muj
 
     ``model.spec`` is the checkpoint's SensorSpec (normalization = the one used for the IMU in pretraining).
     """
-    from mujo_edge.checkpoint import load_checkpoint, load_state_strict
-    from mujo_edge.config import from_dict
 
     ckpt = load_checkpoint(resolve_checkpoint(path), kinds=CHECKPOINT_KIND)
     model = MujoModel(from_dict(MujoConfig, ckpt.model_config, where=f"{ckpt.path} model config"))
@@ -301,8 +297,6 @@ class ImuClassifier(nn.Module):
 
 
 def _register_classifier() -> None:
-    from mujo_edge.models.classifiers import CLASSIFIERS, ClassifierEntry
-
     if "mujo_imu" not in CLASSIFIERS:
         CLASSIFIERS.add("mujo_imu", ClassifierEntry(ImuClassifierConfig, ImuClassifier,
                                                     "MuJo IMU encoder + linear head (pretrained or scratch)"))
@@ -311,6 +305,3 @@ def _register_classifier() -> None:
 _register_classifier()
 
 
-def describe(name: str) -> dict[str, Any]:
-    """The raw JSON of a named config (for ``--help`` style listings)."""
-    return json.loads(MODEL_CONFIGS.get(name).read_text())

@@ -2,7 +2,8 @@
 
 Each file runs one NORMALIZED window ``(1, W, C)`` per call and returns ``(1, K)`` logits (the contract
 written in the sidecar); int8 ``.tflite`` files have int8 I/O, which :class:`LiteRTClassifier` quantizes
-and dequantizes with the interpreter's scale and zero point (the same numbers the sidecar states). Runtimes are imported lazily; a missing one raises a
+and dequantizes with the interpreter's scale and zero point (the same numbers the sidecar states). Runtimes are
+imported lazily; a missing one raises a
 :class:`~mujo_edge.errors.DependencyError` naming the ``export`` extra. A file a runtime cannot load
 raises :class:`~mujo_edge.errors.CorruptFileError` naming the file and the runtime's reason.
 """

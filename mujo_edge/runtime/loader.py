@@ -7,9 +7,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mujo_edge.artifacts.sidecar import read_sidecar, spec_of
 from mujo_edge.errors import CorruptFileError
 from mujo_edge.registry import Registry
 from mujo_edge.runtime.base import RuntimeClassifier
+from mujo_edge.runtime.file_backends import load_executorch, load_litert, load_onnx
+from mujo_edge.runtime.torch_backend import load_checkpoint_classifier
 
 log = logging.getLogger(__name__)
 
@@ -23,20 +26,11 @@ class FileFormat:
     description: str
 
 
-def _lazy(name: str) -> Callable[..., RuntimeClassifier]:
-    def call(*args, **kw):  # noqa: ANN002, ANN003
-        from mujo_edge.runtime import file_backends
-
-        return getattr(file_backends, name)(*args, **kw)
-
-    return call
-
-
 #: Exported file formats by suffix.
 FORMATS: Registry[FileFormat] = Registry("model file format")
-FORMATS.add(".pte", FileFormat("executorch", _lazy("load_executorch"), "ExecuTorch program (XNNPACK delegate)"))
-FORMATS.add(".tflite", FileFormat("litert", _lazy("load_litert"), "LiteRT / TensorFlow Lite flatbuffer"))
-FORMATS.add(".onnx", FileFormat("onnxruntime", _lazy("load_onnx"), "ONNX model for ONNX Runtime"))
+FORMATS.add(".pte", FileFormat("executorch", load_executorch, "ExecuTorch program (XNNPACK delegate)"))
+FORMATS.add(".tflite", FileFormat("litert", load_litert, "LiteRT / TensorFlow Lite flatbuffer"))
+FORMATS.add(".onnx", FileFormat("onnxruntime", load_onnx, "ONNX model for ONNX Runtime"))
 
 
 def load(path: str | Path, threads: int | None = None) -> RuntimeClassifier:
@@ -58,12 +52,8 @@ def load(path: str | Path, threads: int | None = None) -> RuntimeClassifier:
     if not path.exists():
         raise CorruptFileError(path, "no such file or folder")
     if path.is_dir() or path.name == "checkpoint.json":
-        from mujo_edge.runtime.torch_backend import load_checkpoint_classifier
-
         return load_checkpoint_classifier(path, threads=threads)
     fmt = FORMATS.get(path.suffix.lower())
-    from mujo_edge.export.sidecar import read_sidecar, spec_of
-
     meta = read_sidecar(path)
     if meta["backend"] != fmt.backend:
         raise CorruptFileError(path, f"sidecar says backend {meta['backend']!r}, but {path.suffix} files run on {fmt.backend!r}")

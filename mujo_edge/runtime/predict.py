@@ -19,10 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from mujo_edge.data.csvio import read_recording_csv
+from mujo_edge.data.datasets import get_dataset
+from mujo_edge.data.prepare import prepare
 from mujo_edge.data.recording import NULL_LABEL
+from mujo_edge.data.refs import DataRef, parse_ref
 from mujo_edge.data.spec import Normalization
-from mujo_edge.errors import ConfigError
-from mujo_edge.eval.metrics import accuracy, confusion_matrix, macro_f1, per_class_f1
+from mujo_edge.errors import ConfigError, DataError, UnknownNameError
+from mujo_edge.metrics import class_report, confusion_matrix
 from mujo_edge.runtime.base import RuntimeClassifier
 
 log = logging.getLogger(__name__)
@@ -63,13 +67,6 @@ class PredictionReport:
                 "confusion_over": self.confusion_over}
 
 
-def _metrics(y: np.ndarray, p: np.ndarray, names: tuple[str, ...]) -> dict[str, Any]:
-    k = len(names)
-    f1 = per_class_f1(y, p, k)
-    return {"windows": int(len(y)), "macro_f1": macro_f1(y, p, k), "accuracy": accuracy(y, p),
-            "per_class_f1": {n: (None if np.isnan(v) else float(v)) for n, v in zip(names, f1)}}
-
-
 def predict_input(clf: RuntimeClassifier, source: str, data_root: str | Path | None = None,
                   placement: str | None = None) -> PredictionReport:
     """Classify ``source`` (a recording CSV path or ``dataset:NAME``) with ``clf``.
@@ -77,13 +74,12 @@ def predict_input(clf: RuntimeClassifier, source: str, data_root: str | Path | N
     ``placement`` overrides the sensor site read from a ``dataset:NAME`` (default: the model's, see
     :func:`resolve_placement`); it is ignored for CSV recordings.
     """
-    if source.startswith("dataset:"):
-        return _predict_dataset(clf, source.split(":", 1)[1], data_root, placement)
-    path = Path(source)
-    if path.suffix.lower() != ".csv":
-        raise ConfigError(f"unknown input {source!r}; give a recording .csv file or dataset:NAME")
-    from mujo_edge.data.csvio import read_recording_csv
-
+    ref = parse_ref(source, ("dataset", "csv"), "input")
+    if ref.kind == "dataset":
+        return _predict_dataset(clf, ref, data_root, placement)
+    path = Path(ref.value)
+    if not path.exists():
+        raise DataError(f"recording CSV {path} does not exist")
     rec, _ = read_recording_csv(path, class_names=clf.label_names)
     res = clf.predict_recording(rec)
     true = res.true if res.true is not None else np.full(len(res.pred), NULL_LABEL, np.int64)
@@ -110,8 +106,6 @@ def resolve_placement(model_placement: str, dataset: str, placements: tuple[str,
         UnknownNameError: ``override`` is not one of the dataset's sites.
         ConfigError: the dataset lacks the model's site (names the valid ones and how to override).
     """
-    from mujo_edge.errors import UnknownNameError
-
     if override is not None:
         if override not in placements:
             raise UnknownNameError(f"placement of {dataset}", override, placements)
@@ -125,11 +119,11 @@ def resolve_placement(model_placement: str, dataset: str, placements: tuple[str,
     return model_placement
 
 
-def _predict_dataset(clf: RuntimeClassifier, name: str, data_root: str | Path | None,
+def _predict_dataset(clf: RuntimeClassifier, ref: DataRef, data_root: str | Path | None,
                      placement: str | None = None) -> PredictionReport:
-    from mujo_edge.data.datasets import get_dataset
-    from mujo_edge.data.prepare import prepare
-
+    if ref.subject is not None:
+        raise ConfigError(f"predict --input {ref}: give a whole dataset (dataset:{ref.value}) or a recording CSV")
+    name = ref.value
     site = resolve_placement(clf.spec.placement, name, tuple(get_dataset(name).placements), placement)
     if site != clf.spec.placement and clf.spec.placement != "any":
         log.warning("%s: model trained for placement %s, classifying %s windows of %s", clf.path,
@@ -149,7 +143,8 @@ def _predict_dataset(clf: RuntimeClassifier, name: str, data_root: str | Path | 
     if same_classes and test:
         mask = np.isin(ws.subjects.astype(str), np.asarray(test, dtype=str))
         if mask.any():
-            rep.metrics["test_subjects"] = {**_metrics(true[mask], pred[mask], clf.label_names), "subjects": list(test)}
+            rep.metrics["test_subjects"] = {**class_report(true[mask], pred[mask], clf.label_names),
+                                            "subjects": list(test)}
             rep.confusion = confusion_matrix(true[mask], pred[mask], len(clf.label_names))
             rep.confusion_over = "held-out test subjects"
     return rep
@@ -168,26 +163,22 @@ def _recorded_test_subjects(clf: RuntimeClassifier, dataset: str) -> list[str]:
 def _finish(rep: PredictionReport) -> PredictionReport:
     lab = rep.true != NULL_LABEL
     if lab.any():
-        rep.metrics["all"] = _metrics(rep.true[lab], rep.pred[lab], rep.label_names)
+        rep.metrics["all"] = class_report(rep.true[lab], rep.pred[lab], rep.label_names)
         rep.confusion = confusion_matrix(rep.true[lab], rep.pred[lab], len(rep.label_names))
     return rep
 
 
 def save_confusion_png(rep: PredictionReport, path: str | Path, title: str = "") -> Path:
     """Draw ``rep.confusion`` (row-normalized colours, counts written in) to a PNG file."""
-    from mujo_edge.errors import DataError
-
     if rep.confusion is None:
         raise DataError(f"{rep.input}: no labelled windows, so no confusion matrix")
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # matplotlib is loaded only when a figure is drawn
 
     cm = rep.confusion
     k = len(rep.label_names)
     norm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.7 * k, 0.8 + 0.6 * k))
+    fig = Figure(figsize=(1.0 + 0.7 * k, 0.8 + 0.6 * k))
+    ax = fig.add_subplot()
     ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
     for i in range(k):
         for j in range(k):
@@ -205,5 +196,4 @@ def save_confusion_png(rep: PredictionReport, path: str | Path, title: str = "")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

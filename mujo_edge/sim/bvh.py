@@ -1,7 +1,6 @@
 """BVH motion capture: parser, forward kinematics and retargeting onto the canonical skeleton.
 
 Supports the two CMU conversions of ``$MUJO_EDGE_DATA_DIR/mocap`` (see its README):
-
 * ``cmu_daz`` — cgspeed "Daz-friendly" 43-joint skeleton (``hip``, ``abdomen``, ``lShldr``, ``rThigh``, ...),
   root channels X/Y/Z position + Z/Y/X rotation, other joints Z/X/Y rotation, centimetres, 120 Hz,
   first frame the converter's reference T-pose;
@@ -22,8 +21,8 @@ import numpy as np
 from scipy.spatial.transform import Rotation
 
 from mujo_edge.errors import CorruptFileError
-from mujo_edge.sim.kinematics import forward_kinematics, lowpass, lowpass_quat, qnormalize
-from mujo_edge.sim.skeleton import JOINTS, SEGMENT_CHILD, Body
+from mujo_edge.sim.kinematics import forward_kinematics, lowpass, lowpass_quat, qnormalize, qrot
+from mujo_edge.sim.skeleton import JOINT_INDEX, JOINTS, PARENTS, SEGMENT_CHILD, Body
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +258,6 @@ def reference_frame_is_tpose(bvh: BVH) -> bool:
 
 def _point(bvh: BVH, spec: str, pos: np.ndarray, rot: np.ndarray) -> np.ndarray:
     """Position ``(F, 3)`` of a mapped point ``"joint"`` or ``"joint+dx,dy,dz"`` (file units)."""
-    from mujo_edge.sim.kinematics import qrot
 
     name, _, off = spec.partition("+")
     if name not in bvh.names:
@@ -317,6 +315,5 @@ def to_canonical(bvh: BVH, smooth_hz: float | None = 12.0) -> tuple[np.ndarray, 
 
 def _segment_parent(joint: str) -> str:
     """Segment whose orientation an end point carries (``hand_l`` → ``wrist_l``)."""
-    from mujo_edge.sim.skeleton import JOINT_INDEX, PARENTS
 
     return JOINTS[PARENTS[JOINT_INDEX[joint]]]

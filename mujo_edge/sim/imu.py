@@ -90,12 +90,6 @@ for _name in PLACEMENTS:
         SITES[_name] = _mirror_site(_RIGHT_SITES[_name.replace("_left", "_right")])
 
 
-def site_def(name: str) -> SiteDef:
-    """Definition of placement ``name`` (unknown names raise with the valid list)."""
-    check_placement(name)
-    return SITES[name]
-
-
 @dataclass(frozen=True)
 class IMUConfig:
     """How virtual sensors are placed and read.
@@ -226,7 +220,3 @@ def _device_frame(motion: Motion, p: Placement) -> np.ndarray:
     return blend / np.linalg.norm(blend, axis=-1, keepdims=True)
 
 
-def sensor_positions(motion: Motion, placements: list[Placement]) -> np.ndarray:
-    """World positions ``(T, S, 3)`` of the placed sensors, metres (for previews)."""
-    return np.stack([motion.positions[:, p.joint] + qrot(motion.rotations[:, p.joint], p.offset) for p in placements],
-                    axis=1)

@@ -148,16 +148,6 @@ def minimum_jerk(s: np.ndarray) -> np.ndarray:
     return s * s * s * (10 - 15 * s + 6 * s * s)
 
 
-def periodic_curve(points: list[tuple[float, float]], phase: np.ndarray) -> np.ndarray:
-    """Smooth periodic curve through ``(phase in [0, 1), value)`` key points, evaluated at ``phase`` (mod 1)."""
-    from scipy.interpolate import CubicSpline
-
-    pts = sorted(points)
-    x = np.array([p[0] for p in pts] + [pts[0][0] + 1.0])
-    y = np.array([p[1] for p in pts] + [pts[0][1]])
-    return CubicSpline(x, y, bc_type="periodic")(np.mod(phase - x[0], 1.0) + x[0])
-
-
 def keyframes(times: list[float], values: list[float], t: np.ndarray) -> np.ndarray:
     """Piecewise minimum-jerk interpolation through ``(time, value)`` keys (held before the first / after the last)."""
     times_a = np.asarray(times, dtype=float)

@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from mujo_edge.errors import DataError
-from mujo_edge.sim.kinematics import qmul, qnormalize, qrot
 from mujo_edge.sim.skeleton import JOINTS, MIRROR_PERM
 
 _MIRROR_X = np.diag([-1.0, 1.0, 1.0])
@@ -82,16 +81,3 @@ class Motion:
         meta = dict(self.meta, mirrored=not self.meta.get("mirrored", False))
         return Motion(self.rate_hz, pos, rot, self.activity, self.subject, self.source, self.descriptions, params, meta)
 
-    def transformed(self, yaw_rad: float, shift: np.ndarray) -> Motion:
-        """Rotated about +z by ``yaw_rad`` and translated by ``shift (3,)`` metres."""
-        half = 0.5 * yaw_rad
-        qz = np.array([0.0, 0.0, np.sin(half), np.cos(half)])
-        pos = qrot(qz, self.positions) + np.asarray(shift, dtype=float)
-        rot = qnormalize(qmul(np.broadcast_to(qz, self.rotations.shape), self.rotations))
-        return Motion(self.rate_hz, pos, rot, self.activity, self.subject, self.source, self.descriptions,
-                      dict(self.params), dict(self.meta))
-
-    def with_positions(self, positions: np.ndarray) -> Motion:
-        """Same motion with other joint positions (e.g. after floor correction)."""
-        return Motion(self.rate_hz, positions, self.rotations, self.activity, self.subject, self.source,
-                      self.descriptions, dict(self.params), dict(self.meta))

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mujo_edge.errors import ConfigError
+from mujo_edge.errors import ConfigError, UnknownNameError
+from mujo_edge.sim.kinematics import axis_angle, qmul
 
 JOINTS: tuple[str, ...] = (
     "pelvis", "spine", "chest", "neck", "head", "head_top",
@@ -205,8 +206,6 @@ def local_rotations(angles: dict[str, np.ndarray], n_frames: int) -> np.ndarray:
     the root joint (``pelvis``) angles are its orientation relative to the heading frame.
     Unknown angle names raise :class:`~mujo_edge.errors.UnknownNameError`.
     """
-    from mujo_edge.errors import UnknownNameError
-    from mujo_edge.sim.kinematics import axis_angle, qmul
 
     euler = np.zeros((n_frames, len(JOINTS), 3))
     for name, values in angles.items():

@@ -3,7 +3,6 @@
 :class:`ClipTable` holds every clip of one corpus split in memory (``imu (N, T, S, 6)`` float32 in
 m/s² and rad/s, ``pose (N, T, J, 3)`` metres, ``video (N, F, H, W)`` uint8, the captions and their
 prepared text-encoder inputs). :class:`BatchMaker` cuts the batch of training step ``s``:
-
 * IMU: one random body site of each clip and a random ``crop``-sample window (the SensorSpec window,
   128 samples = 2.56 s at 50 Hz), randomly rotated (same rotation for acc and gyro), scaled and
   noised (sim-to-real augmentation), normalized with the pretraining normalization; gyro dropped
@@ -25,11 +24,13 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
-from mujo_edge.data.spec import SensorSpec
+from mujo_edge.data.spec import Normalization, SensorSpec
 from mujo_edge.errors import ConfigError, DataError, SpecMismatchError
 from mujo_edge.models.encoders.imu import UNKNOWN_SITE
 from mujo_edge.placements import PLACEMENTS, check_placement
+from mujo_edge.provenance import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class ClipTable:
         """Joints per pose frame (None without pose)."""
         return None if self.pose is None else int(self.pose.shape[2])
 
-    def prepare_text(self, encoder: Any, cache_dir: Path | None = None) -> None:
+    def prepare_text(self, encoder: nn.Module, cache_dir: Path | None = None) -> None:
         """Set :attr:`text` = ``encoder.prepare(captions)``, cached on disk by encoder key and caption hash."""
         if not self.captions:
             self.text = None
@@ -147,7 +148,6 @@ class ClipTable:
         if path is not None:
             from safetensors.torch import save
 
-            from mujo_edge.provenance import atomic_write_bytes
 
             atomic_write_bytes(path, save({"text": self.text.contiguous()}))
 
@@ -168,7 +168,6 @@ def _stack_optional(items: list[np.ndarray | None], what: str) -> np.ndarray | N
 
 def fit_imu_normalization(table: ClipTable, max_samples: int = 2_000_000, seed: int = 0) -> Any:
     """Per-channel mean/std of the corpus IMU over all sites and times (subsampled to ``max_samples``)."""
-    from mujo_edge.data.spec import Normalization
 
     flat = table.imu.reshape(-1, table.imu.shape[-1])
     if len(flat) > max_samples:

@@ -31,8 +31,23 @@ import numpy as np
 import torch
 from torch import nn
 
+from mujo_edge.corpus import open_corpus
+from mujo_edge.data.protocol import FoldData
 from mujo_edge.data.spec import SensorSpec
+from mujo_edge.data.splits import Fold
+from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import CheckpointError, DataError
+from mujo_edge.metrics import scores
+from mujo_edge.models.classifiers import build_classifier, count_parameters
+from mujo_edge.models.inference import predict_features, predict_logits
+from mujo_edge.models.losses import InfoNCE, RelationKD
+from mujo_edge.models.mujo import ImuClassifier, MujoModel, load_mujo
+from mujo_edge.paths import cache_dir
+from mujo_edge.placements import placement_index
+from mujo_edge.train.clips import AugmentConfig, BatchMaker, ClipTable
+from mujo_edge.train.distill_config import DistillConfig
+from mujo_edge.train.student import train_student
+from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +56,13 @@ log = logging.getLogger(__name__)
 class Teacher:
     """A loaded MuJo model (eval mode, frozen) and its IMU sensor spec."""
 
-    model: Any
+    model: MujoModel
     spec: SensorSpec
     path: Path
 
 
 def load_teacher(path: str | Path) -> Teacher:
     """Load a ``kind="mujo"`` checkpoint (or ``"default"``) as a frozen teacher; other kinds raise CheckpointError."""
-    from mujo_edge.models.mujo import load_mujo
-
     model = load_mujo(path)
     if model.spec is None:
         raise CheckpointError(f"{path}: MuJo checkpoint without a sensor spec")
@@ -58,30 +71,11 @@ def load_teacher(path: str | Path) -> Teacher:
     return Teacher(model=model, spec=model.spec, path=Path(str(path)))
 
 
-def _relation_kl(s: torch.Tensor, t: torch.Tensor, tau: float) -> torch.Tensor:
-    """KL(teacher || student) of row-wise softmax over in-batch similarities (diagonal excluded)."""
-    eye = torch.eye(len(s), dtype=torch.bool)
-    ls = (s @ s.T / tau).masked_fill(eye, -1e4)
-    lt = (t @ t.T / tau).masked_fill(eye, -1e4)
-    return nn.functional.kl_div(ls.log_softmax(1), lt.log_softmax(1), log_target=True, reduction="batchmean")
-
-
-def _info_nce(a: torch.Tensor, b: torch.Tensor, tau: float) -> torch.Tensor:
-    """Symmetric InfoNCE of matching rows of two L2-normalised ``(B, D)`` batches."""
-    logits = a @ b.T / tau
-    target = torch.arange(len(a))
-    return 0.5 * (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.T, target))
-
-
 class _CorpusBatches:
     """Corpus clips as (SI windows, teacher-normalized windows, site, channel mask, caption embeddings)."""
 
     def __init__(self, corpus: Path, teacher: Teacher, placement: str, batch: int, seed: int) -> None:
-        import mujo_edge.corpus
-        from mujo_edge.paths import cache_dir
-        from mujo_edge.train.clips import AugmentConfig, BatchMaker, ClipTable
-
-        table = ClipTable.from_corpus(mujo_edge.corpus.open(corpus, split="train", fields=("imu",)), teacher.spec.rate_hz)
+        table = ClipTable.from_corpus(open_corpus(corpus, split="train", fields=("imu",)), teacher.spec.rate_hz)
         if "text" in teacher.model.modalities:
             table.prepare_text(teacher.model.encoders["text"], cache_dir() / "text")
         sites = (placement,) if placement in table.sites else ()
@@ -101,10 +95,8 @@ class _CorpusBatches:
 
 
 def distill_features(student: nn.Module, teacher: Teacher, student_spec: SensorSpec, real_si: np.ndarray,
-                     placement: str, channel_mask: np.ndarray, cfg: Any) -> dict[str, Any]:
+                     placement: str, channel_mask: np.ndarray, cfg: DistillConfig) -> dict[str, Any]:
     """Stage 1 (see module docstring) on ``real_si`` (N, W, C) SI windows of training subjects and ``cfg.corpus``."""
-    from mujo_edge.placements import placement_index
-
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     tm = teacher.model
@@ -117,7 +109,8 @@ def distill_features(student: nn.Module, teacher: Teacher, student_spec: SensorS
     corpus = _CorpusBatches(cfg.corpus, teacher, placement, cfg.distill_batch, cfg.seed) if cfg.corpus else None
     site_idx = placement_index(placement) if placement != "any" else None
     gyro = torch.from_numpy(np.asarray(channel_mask, bool))
-    tau, history, t0 = cfg.temperature, [], time.perf_counter()
+    relation, text_nce = RelationKD(cfg.temperature), InfoNCE(cfg.temperature)
+    history, t0 = [], time.perf_counter()
     for step in range(cfg.distill_steps):
         use_corpus = corpus is not None and (len(real_si) == 0 or step % 2 == 0)
         if use_corpus:
@@ -135,11 +128,11 @@ def distill_features(student: nn.Module, teacher: Teacher, student_spec: SensorS
         student.train()
         s = nn.functional.normalize(proj(student.features(torch.from_numpy(student_spec.normalize(x_si)))), dim=-1)
         loss_f = (1 - (s * t).sum(1)).mean()
-        loss_r = _relation_kl(s, t, tau)
+        loss_r = relation(s, t)
         loss = cfg.feature_weight * loss_f + cfg.relation_weight * loss_r
         loss_t = torch.zeros(())
         if t_txt is not None and bool(b["has_text"].all()):
-            loss_t = _info_nce(s, t_txt, tau)
+            loss_t = text_nce(s, t_txt)
             loss = loss + cfg.text_weight * loss_t
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -154,22 +147,11 @@ def distill_features(student: nn.Module, teacher: Teacher, student_spec: SensorS
             "real_windows": int(len(real_si)), "final_cos": history[-1]["cos"] if history else None}
 
 
-def teacher_linear_probe(teacher: Teacher, ws: Any, fd: Any, cfg: Any) -> dict[str, Any]:
+def teacher_linear_probe(teacher: Teacher, ws: WindowSet, fd: FoldData, cfg: DistillConfig) -> dict[str, Any]:
     """The teacher's IMU encoder (frozen) + a linear head trained on the labelled fold; test scores."""
-    from mujo_edge.eval.protocol import scores
-    from mujo_edge.models.classifiers import count_parameters
-    from mujo_edge.models.mujo import ImuClassifier
-    from mujo_edge.train.supervised import SupervisedConfig, predict_logits, train_supervised
-
     clf = ImuClassifier.from_mujo(teacher.model, fd.num_classes, ws.placement, tuple(bool(c) for c in ws.channel_mask))
-    clf.eval()
-
-    @torch.no_grad()
-    def feats(x: np.ndarray) -> np.ndarray:
-        parts = [teacher.spec.renormalize(x[i:i + 512], fd.spec) for i in range(0, len(x), 512)]  # fold → teacher
-        return np.concatenate([clf.features(torch.from_numpy(p)).numpy() for p in parts])
-
-    f_fit, f_val, f_test = feats(fd.x_fit), feats(fd.x_val), feats(fd.x_test)
+    f_fit, f_val, f_test = (predict_features(clf, teacher.spec.renormalize(x, fd.spec))  # fold → teacher normalization
+                            for x in (fd.x_fit, fd.x_val, fd.x_test))
     torch.manual_seed(cfg.seed)
     head = nn.Linear(f_fit.shape[1], fd.num_classes)
     train_supervised(head, f_fit, fd.y_fit, f_val, fd.y_val, fd.num_classes,
@@ -180,11 +162,9 @@ def teacher_linear_probe(teacher: Teacher, ws: Any, fd: Any, cfg: Any) -> dict[s
             "parameters": count_parameters(clf.encoder) + count_parameters(head)}
 
 
-def distill_student(teacher: Teacher, ws: Any, fold: Any, fd: Any, cfg: Any) -> tuple[nn.Module, dict[str, Any]]:
+def distill_student(teacher: Teacher, ws: WindowSet, fold: Fold, fd: FoldData,
+                    cfg: DistillConfig) -> tuple[nn.Module, dict[str, Any]]:
     """Stage 1 + stage 2 + baselines; returns the fine-tuned student and its metrics."""
-    from mujo_edge.models.classifiers import build_classifier
-    from mujo_edge.train.distill import train_student
-
     if ws.spec.window != teacher.spec.window:
         raise DataError(f"windows of {ws.spec.window} samples, the teacher needs {teacher.spec.window}")
     idx = fold.indices(ws)
@@ -193,11 +173,13 @@ def distill_student(teacher: Teacher, ws: Any, fold: Any, fd: Any, cfg: Any) -> 
     student = build_classifier(cfg.student, **{"in_channels": ws.x.shape[-1], "num_classes": ws.num_classes,
                                                **cfg.student_config})
     stage1 = distill_features(student, teacher, fd.spec, real_si, ws.placement, ws.channel_mask, cfg)
-    model, metrics = train_student(cfg.student, fd, cfg, init=student)
+    train = {"seed": cfg.seed, "lr": cfg.lr, "max_steps": cfg.max_steps, "input_noise": cfg.input_noise,
+             "student_config": cfg.student_config}
+    model, metrics = train_student(cfg.student, fd, init=student, **train)
     metrics["distill"] = stage1
     metrics["teacher"] = teacher_linear_probe(teacher, ws, fd, cfg)
     metrics["teacher"]["checkpoint"] = str(teacher.path)
     if cfg.scratch_baseline:
-        _, scratch = train_student(cfg.student, fd, cfg)
+        _, scratch = train_student(cfg.student, fd, **train)
         metrics["scratch"] = {**scratch, "model": cfg.student}
     return model, metrics

@@ -17,25 +17,39 @@ The data position is the step counter (batches are a pure function of the step, 
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.flop_counter import FlopCounterMode
 
-from mujo_edge.data.spec import DEFAULT_SPEC
-from mujo_edge.errors import ConfigError
+from mujo_edge.artifacts.checkpoint import load_checkpoint
+from mujo_edge.config import from_dict, load_json, save_json, to_dict
+from mujo_edge.corpus import open_corpus
+from mujo_edge.data.spec import DEFAULT_SPEC, SensorSpec
+from mujo_edge.errors import ConfigError, MujoEdgeError
 from mujo_edge.models.losses import PairwiseInfoNCE
 from mujo_edge.models.mujo import MODALITIES, PAIRS, MujoModel, create_model, model_config, save_mujo
+from mujo_edge.paths import cache_dir
+from mujo_edge.provenance import git_commit
 from mujo_edge.train import ddp
 from mujo_edge.train.clips import AugmentConfig, BatchMaker, ClipTable, fit_imu_normalization
 from mujo_edge.train.logs import CsvLog, TensorBoardLog
 from mujo_edge.train.state import (
-    latest_state, load_train_state, rank_rng_tensors, rng_tensors, save_train_state, step_dirs,
+    latest_state,
+    load_train_state,
+    rank_rng_tensors,
+    rng_tensors,
+    save_train_state,
+    step_dirs,
 )
 
 log = logging.getLogger(__name__)
@@ -118,25 +132,18 @@ def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, 
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def _open_split(corpus: Path, split: str | None) -> Any:
-    from mujo_edge.errors import require
-
-    mod = require("mujo_edge.corpus", "train", "reading a pretraining corpus")
-    return mod.open(corpus, split=split)
-
-
 def load_tables(cfg: PretrainConfig, spec_rate: float) -> tuple[ClipTable, ClipTable | None, dict[str, Any]]:
     """The train split (and the val split, if the corpus has one) in memory, plus the corpus meta."""
-    train_split = _open_split(cfg.corpus, "train")
+    train_split = open_corpus(cfg.corpus, split="train")
     full = dict(getattr(train_split, "meta", {}) or {})
     # what identifies the corpus (the shard list and per-shard details stay in its corpus.json)
     meta = {k: full[k] for k in ("format", "version", "git_commit", "config", "clips", "hours", "rate_hz",
                                  "activities", "sites", "split") if k in full}
     train = ClipTable.from_corpus(train_split, spec_rate, cfg.max_clips)
     try:
-        val_split = _open_split(cfg.corpus, "val")
+        val_split = open_corpus(cfg.corpus, split="val")
         val = ClipTable.from_corpus(val_split, spec_rate, cfg.max_clips) if len(val_split) else None
-    except Exception as exc:  # a corpus without a val split still trains
+    except MujoEdgeError as exc:  # a corpus without a val split still trains
         log.warning("no validation split in %s (%s)", cfg.corpus, exc)
         val = None
     return train, val, meta
@@ -163,10 +170,6 @@ TRAJECTORY_FIELDS = ("model", "overrides", "batch_size", "lr", "warmup_steps", "
 
 def warn_changed_settings(config_json: Path, cfg: PretrainConfig) -> list[str]:
     """Log (WARNING) and return the :data:`TRAJECTORY_FIELDS` whose value differs from the saved run's config."""
-    import json
-
-    from mujo_edge.config import to_dict
-
     try:
         saved = json.loads(config_json.read_text())["pretrain"]
     except (OSError, ValueError, KeyError):
@@ -177,6 +180,17 @@ def warn_changed_settings(config_json: Path, cfg: PretrainConfig) -> list[str]:
         log.warning("resuming %s with %s=%r (the run was started with %r): the trajectory changes from here on",
                     config_json.parent, f, now[f], saved[f])
     return changed
+
+
+def saved_config(run: Path) -> PretrainConfig | None:
+    """The :class:`PretrainConfig` a run folder was last trained with (``None`` if it has no ``config.json``)."""
+    path = Path(run) / "config.json"
+    if not path.exists():
+        return None
+    data = load_json(path)
+    if not isinstance(data, dict) or not isinstance(data.get("pretrain"), dict):
+        raise ConfigError(f"{path}: not a pretraining run config (no 'pretrain' section)")
+    return from_dict(PretrainConfig, data["pretrain"], where=f"{path} pretrain")
 
 
 def _device(cfg: PretrainConfig) -> torch.device:
@@ -236,199 +250,252 @@ def train_step(net: torch.nn.Module, model: MujoModel, batch: dict[str, torch.Te
     return loss, stats
 
 
-def pretrain(cfg: PretrainConfig, resume: bool = False,
-             on_log: Callable[[dict[str, Any]], None] | None = None) -> PretrainResult:
-    """Run (or resume) pretraining as configured; returns the final step's metrics.
+@dataclass
+class Run:
+    """Everything one pretraining run carries from step to step (built by :func:`setup_run`).
 
-    ``on_log`` receives every train log row (rank 0), e.g. to drive a progress bar.
+    ``net`` is ``model`` or its DDP wrapper; ``spec`` is the IMU sensor spec saved with every
+    checkpoint; ``maker`` / ``val_maker`` turn a step number into a batch (the data position is the
+    step); ``last_train`` / ``last_val`` are the newest log rows, saved as checkpoint metrics.
     """
-    from mujo_edge.config import save_json
-    from mujo_edge.paths import cache_dir
-    from mujo_edge.provenance import git_commit
 
-    t_start = time.perf_counter()
+    cfg: PretrainConfig
+    info: ddp.DistInfo
+    device: torch.device
+    folder: Path
+    model: MujoModel
+    net: torch.nn.Module
+    spec: SensorSpec
+    maker: BatchMaker
+    val_maker: BatchMaker | None
+    loss_fn: PairwiseInfoNCE
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LambdaLR
+    use_bf16: bool
+    start: int
+    extra: dict[str, Any]
+    csv_train: CsvLog | None = None
+    csv_val: CsvLog | None = None
+    tb: TensorBoardLog | None = None
+    last_train: dict[str, float] = field(default_factory=dict)
+    last_val: dict[str, float] = field(default_factory=dict)
+
+    def autocast(self) -> contextlib.AbstractContextManager[None]:
+        """bf16 autocast on CUDA (or when asked), a no-op context otherwise."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_bf16)
+
+
+def _fill_text_cache(model: MujoModel, tables: list[ClipTable | None], info: ddp.DistInfo) -> None:
+    """Rank 0 encodes every caption into the on-disk cache first; the other ranks then read it."""
+    for turn in (True, False):
+        if info.is_main == turn:
+            for tab in tables:
+                if tab is not None:
+                    tab.prepare_text(model.encoders["text"], cache_dir() / "text")
+        ddp.barrier(info)
+
+
+def apply_config_to_resumed(opt: torch.optim.Optimizer, sched: torch.optim.lr_scheduler.LambdaLR,
+                            cfg: PretrainConfig) -> None:
+    """Make a restored optimizer and scheduler follow ``cfg`` (peak lr, weight decay) from the resume step on.
+
+    The saved state carries the original run's values; without this, ``--resume --lr X`` would train
+    with the old lr while the run's config records X.
+    """
+    sched.base_lrs = [cfg.lr for _ in opt.param_groups]
+    lr = cfg.lr * lr_factor(sched.last_epoch, cfg)  # LambdaLR's own formula at the restored step
+    for group, decays in zip(opt.param_groups, (True, False)):  # param_groups(): decayed weights first
+        group["weight_decay"] = cfg.weight_decay if decays else 0.0
+        group["initial_lr"] = cfg.lr
+        group["lr"] = lr
+    sched._last_lr = [lr for _ in opt.param_groups]  # what get_last_lr() reports (torch keeps it here)
+
+
+def setup_run(cfg: PretrainConfig, resume: bool) -> Run:
+    """Device and processes, corpus tables, model, sensor spec, optimizer, restored state and logs."""
     device = _device(cfg)
     info = ddp.init_distributed(device.type == "cuda")
     if device.type == "cuda" and info.distributed:
         device = torch.device("cuda", info.local_rank)
-    if cfg.threads > 0:
-        torch.set_num_threads(cfg.threads)
-    run = Path(cfg.out)
-    state_dir = latest_state(run) if resume else None
-    if not resume and step_dirs(run):
-        raise ConfigError(f"{run} already holds a pretraining run; pass --resume to continue it or choose another --out")
+    folder = Path(cfg.out)
+    state_dir = latest_state(folder) if resume else None
+    if not resume and step_dirs(folder):
+        raise ConfigError(f"{folder} already holds a pretraining run; pass --resume to continue it or choose another --out")
 
     train_tab, val_tab, corpus_meta = load_tables(cfg, DEFAULT_SPEC.rate_hz)
     overrides = resolve_overrides(cfg, train_tab)
     torch.manual_seed(cfg.seed)
     model = create_model(cfg.model, **overrides)
     if state_dir is not None:
-        from mujo_edge.checkpoint import load_checkpoint
-
         spec = load_checkpoint(state_dir, kinds="mujo").spec
     else:
         spec = DEFAULT_SPEC.replace(window=cfg.window, hop=max(1, cfg.window // 2), placement="any",
                                     normalization=fit_imu_normalization(train_tab, seed=cfg.seed))
     model.spec = spec
-    if "text" in model.modalities:  # rank 0 fills the on-disk caption cache first, the others read it
-        for turn in (True, False):
-            if info.is_main == turn:
-                for tab in (train_tab, val_tab):
-                    if tab is not None:
-                        tab.prepare_text(model.encoders["text"], cache_dir() / "text")
-            ddp.barrier(info)
+    if "text" in model.modalities:
+        _fill_text_cache(model, [train_tab, val_tab], info)
     model.to(device)
     maker = BatchMaker(train_tab, spec, cfg.batch_size, cfg.seed, cfg.augment, cfg.sites, info.rank, info.world)
     val_maker = (BatchMaker(val_tab, spec, cfg.batch_size, cfg.seed + 1, cfg.augment, cfg.sites, train=False)
                  if val_tab is not None and len(val_tab) >= 2 else None)
-    loss_fn = PairwiseInfoNCE(model.cfg.pairs, cfg.pair_weights)
     fused = {"fused": True} if device.type == "cuda" else {}
     opt = torch.optim.AdamW(param_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.98), eps=1e-6, **fused)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: lr_factor(s, cfg))
-    start = 0
-    resumed_metrics: dict[str, Any] = {}
+    start, resumed_metrics, changed = 0, {}, []
     if state_dir is not None:
         meta = load_train_state(state_dir, model, opt, sched, info.rank)
         start, resumed_metrics = int(meta["step"]), meta.get("metrics") or {}
+        changed = warn_changed_settings(folder / "config.json", cfg)
+        apply_config_to_resumed(opt, sched, cfg)
         log.info("resumed %s at step %d", state_dir, start)
         if not meta["rng_restored"]:
             log.warning("%s holds no RNG state for rank %d (saved with fewer processes); reseeding it", state_dir, info.rank)
             torch.manual_seed(cfg.seed * 1000 + 7 + info.rank + 100_003 * start)
-    elif resume:
-        log.info("--resume: no saved state in %s, starting from step 0", run)
-    if start >= cfg.max_steps:
-        log.info("run %s is already at step %d >= max_steps %d", run, start, cfg.max_steps)
-    if state_dir is None:
+    else:
+        if resume:
+            log.info("--resume: no saved state in %s, starting from step 0", folder)
         torch.manual_seed(cfg.seed * 1000 + 7 + info.rank)  # dropout stream of this rank
-
-    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda")
-
-    def autocast() -> Any:
-        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=use_bf16)
+    if start >= cfg.max_steps:
+        log.info("run %s is already at step %d >= max_steps %d", folder, start, cfg.max_steps)
 
     net: torch.nn.Module = model
     if info.distributed:
-        from torch.nn.parallel import DistributedDataParallel
-
         # a batch may leave a modality without any valid pair (missing data, zero pair weight): its parameters then
         # get no gradient, which plain DDP treats as an error
         net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None,
                                       find_unused_parameters=True)
-
-    pairs = list(model.cfg.pairs)
-    train_fields = (["step", "epoch", "lr", "loss", "temperature", "samples_per_s", "seconds"]
-                    + [f"{k}_{p}" for p in pairs for k in ("loss", "acc")] + (["gpu_mem_gb"] if device.type == "cuda" else []))
-    val_fields = ["step", "loss"] + [f"{k}_{p}" for p in pairs for k in ("loss", "acc")]
-    csv_train = csv_val = tb = None
+    run = Run(cfg=cfg, info=info, device=device, folder=folder, model=model, net=net, spec=spec, maker=maker,
+              val_maker=val_maker, loss_fn=PairwiseInfoNCE(model.cfg.pairs, cfg.pair_weights), opt=opt, sched=sched,
+              use_bf16=cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda"), start=start,
+              extra={"pretrain": cfg, "corpus": str(cfg.corpus), "corpus_meta": corpus_meta, "world_size": info.world},
+              last_train=dict(resumed_metrics.get("train") or {}), last_val=dict(resumed_metrics.get("val") or {}))
     if info.is_main:
-        run.mkdir(parents=True, exist_ok=True)
-        if state_dir is not None:
-            warn_changed_settings(run / "config.json", cfg)
-        save_json(run / "config.json", {"pretrain": cfg, "model_name": cfg.model, "model": model.cfg, "sensor_spec": spec,
-                                        "world_size": info.world, "device": str(device), "precision": "bf16" if use_bf16 else "fp32",
-                                        "corpus_meta": corpus_meta, "train_clips": len(train_tab),
-                                        "val_clips": len(val_tab) if val_tab is not None else 0, "git_commit": git_commit()})
-        csv_train, csv_val = CsvLog(run / "train.csv", train_fields), CsvLog(run / "val.csv", val_fields)
-        csv_train.truncate_after(start)
-        csv_val.truncate_after(start)
-        tb = TensorBoardLog(run / "tb", cfg.tensorboard)
+        _open_logs(run, corpus_meta, len(train_tab), len(val_tab) if val_tab is not None else 0, changed)
+    return run
 
-    extra = {"pretrain": cfg, "corpus": str(cfg.corpus), "corpus_meta": corpus_meta, "world_size": info.world}
-    last_train: dict[str, float] = dict(resumed_metrics.get("train") or {})
-    last_val: dict[str, float] = dict(resumed_metrics.get("val") or {})
 
-    def save(step: int) -> None:
-        rng = rank_rng_tensors(ddp.gather_objects(rng_tensors(), info))  # every rank's dropout stream
-        if info.is_main:
-            metrics = {"train": last_train, "val": last_val}
+def _open_logs(run: Run, corpus_meta: dict[str, Any], train_clips: int, val_clips: int, changed: list[str]) -> None:
+    """``config.json`` (the configuration that runs from now on), the CSV logs and TensorBoard (rank 0)."""
+    run.folder.mkdir(parents=True, exist_ok=True)
+    history = []
+    if run.start > 0:
+        try:
+            history = list(json.loads((run.folder / "config.json").read_text()).get("resumed", []))
+        except (OSError, ValueError):
+            history = []
+        history.append({"step": run.start, "changed": changed})
+    save_json(run.folder / "config.json", {
+        "pretrain": run.cfg, "model_name": run.cfg.model, "model": run.model.cfg, "sensor_spec": run.spec,
+        "world_size": run.info.world, "device": str(run.device), "precision": "bf16" if run.use_bf16 else "fp32",
+        "corpus_meta": corpus_meta, "train_clips": train_clips, "val_clips": val_clips, "git_commit": git_commit(),
+        "resumed": history})
+    pairs = list(run.model.cfg.pairs)
+    train_fields = (["step", "epoch", "lr", "loss", "temperature", "samples_per_s", "seconds"]
+                    + [f"{k}_{p}" for p in pairs for k in ("loss", "acc")]
+                    + (["gpu_mem_gb"] if run.device.type == "cuda" else []))
+    val_fields = ["step", "loss"] + [f"{k}_{p}" for p in pairs for k in ("loss", "acc")]
+    run.csv_train, run.csv_val = CsvLog(run.folder / "train.csv", train_fields), CsvLog(run.folder / "val.csv", val_fields)
+    run.csv_train.truncate_after(run.start)
+    run.csv_val.truncate_after(run.start)
+    run.tb = TensorBoardLog(run.folder / "tb", run.cfg.tensorboard)
 
-            def write_model(folder: Path) -> None:
-                save_mujo(folder, model, spec, cfg.model, step=step, metrics=metrics, extra=extra)
 
-            save_train_state(run, step, write_model, opt, sched, metrics, cfg.keep_last, rng=rng)
-            write_model(run)
-        ddp.barrier(info)
+def save_run(run: Run, step: int) -> None:
+    """Write the resumable state of ``step`` and the run folder's checkpoint (every rank's RNG is gathered)."""
+    rng = rank_rng_tensors(ddp.gather_objects(rng_tensors(), run.info))  # every rank's dropout stream
+    if run.info.is_main:
+        metrics = {"train": run.last_train, "val": run.last_val}
 
-    def validate(step: int) -> None:
-        nonlocal last_val
-        if info.is_main and val_maker is not None:
-            last_val = {"step": step, **evaluate_pairs(model, val_maker, loss_fn, device, autocast)}
-            csv_val.write(last_val)
-            tb.write("val", last_val, step)
-            log.info("step %d val %s", step, {k: round(v, 4) for k, v in last_val.items()})
-        ddp.barrier(info)
+        def write_model(folder: Path) -> None:
+            save_mujo(folder, run.model, run.spec, run.cfg.model, step=step, metrics=metrics, extra=run.extra)
 
-    batches: Any = (maker(s) for s in range(start, cfg.max_steps))
+        save_train_state(run.folder, step, write_model, run.opt, run.sched, metrics, run.cfg.keep_last, rng=rng)
+        write_model(run.folder)
+    ddp.barrier(run.info)
+
+
+def validate_run(run: Run, step: int) -> None:
+    """Score every pair on the validation split (rank 0) and log it."""
+    if run.info.is_main and run.val_maker is not None:
+        run.last_val = {"step": step, **evaluate_pairs(run.model, run.val_maker, run.loss_fn, run.device, run.autocast)}
+        run.csv_val.write(run.last_val)
+        run.tb.write("val", run.last_val, step)
+        log.info("step %d val %s", step, {k: round(v, 4) for k, v in run.last_val.items()})
+    ddp.barrier(run.info)
+
+
+def _batches(run: Run) -> Iterator[dict[str, torch.Tensor]]:
+    """The batches of steps ``start .. max_steps - 1`` (in worker processes with ``cfg.workers``)."""
+    cfg = run.cfg
     if cfg.workers > 0:
-        batches = iter(torch.utils.data.DataLoader(_Steps(maker, start, cfg.max_steps), batch_size=None,
-                                                   num_workers=cfg.workers, pin_memory=device.type == "cuda"))
-    net.train()
-    acc: dict[str, list[float]] = {}
-    t_log, n_log = time.perf_counter(), 0
-    samples_per_s = 0.0
-    step = start
-    for batch in batches:
-        batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
-        loss, stats = train_step(net, model, batch, loss_fn, opt, autocast, cfg.grad_clip, info if cfg.gather else None)
-        sched.step()
-        step += 1
-        n_log += 1
-        acc.setdefault("loss", []).append(float(loss.detach()))
-        for pair, st in stats.items():
-            acc.setdefault(f"loss_{pair}", []).append(float(st.loss.detach()))
-            acc.setdefault(f"acc_{pair}", []).append(st.accuracy)
-        if step % cfg.log_every == 0 or step == cfg.max_steps:
-            dt = time.perf_counter() - t_log
-            samples_per_s = n_log * cfg.batch_size * info.world / max(dt, 1e-9)
-            row = {"step": step, "epoch": step / maker.steps_per_epoch, "lr": sched.get_last_lr()[0],
-                   "temperature": float(1.0 / model.scale().detach()), "samples_per_s": samples_per_s,
-                   "seconds": time.perf_counter() - t_start, **{k: sum(v) / len(v) for k, v in acc.items()}}
-            if device.type == "cuda":
-                row["gpu_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
-            last_train = row
-            if info.is_main:
-                csv_train.write(row)
-                tb.write("train", row, step)
-                if on_log:
-                    on_log(row)
-            acc, t_log, n_log = {}, time.perf_counter(), 0
-            if not math.isfinite(row["loss"]):
-                raise ConfigError(f"pretraining diverged at step {step} (loss {row['loss']}); lower --lr")
-        if step % cfg.eval_every == 0 and step != cfg.max_steps:
-            validate(step)
-        if step % cfg.save_every == 0 and step != cfg.max_steps:
-            save(step)
-    if step > start or not step_dirs(run):
-        validate(step)
-        save(step)
-    if tb is not None:
-        tb.close()
-    ddp.cleanup(info)
-    return PretrainResult(run=run, step=step, train=last_train, val=last_val, samples_per_second=samples_per_s,
-                          seconds=time.perf_counter() - t_start)
+        return iter(torch.utils.data.DataLoader(_Steps(run.maker, run.start, cfg.max_steps), batch_size=None,
+                                                num_workers=cfg.workers, pin_memory=run.device.type == "cuda"))
+    return (run.maker(s) for s in range(run.start, cfg.max_steps))
 
 
-#: Steps and clips per step of the quickstart's pretraining stage.
-QUICKSTART_STEPS, QUICKSTART_BATCH = 300, 64
+def _log_row(run: Run, step: int, acc: dict[str, list[float]], samples_per_s: float, seconds: float) -> dict[str, float]:
+    """The train log row of ``step`` (means of the steps since the last row)."""
+    row = {"step": step, "epoch": step / run.maker.steps_per_epoch, "lr": run.sched.get_last_lr()[0],
+           "temperature": float(1.0 / run.model.scale().detach()), "samples_per_s": samples_per_s,
+           "seconds": seconds, **{k: sum(v) / len(v) for k, v in acc.items()}}
+    if run.device.type == "cuda":
+        row["gpu_mem_gb"] = torch.cuda.max_memory_allocated(run.device) / 2**30
+    return row
 
 
-def stage_pretrain(cfg: Any, ctx: dict[str, Any]) -> dict[str, Any]:
-    """Quickstart stage: the ``tiny`` model, 300 steps on ``ctx["corpus_dir"]`` (about 1-2 min on 2 cores).
+def pretrain(cfg: PretrainConfig, resume: bool = False,
+             on_log: Callable[[dict[str, Any]], None] | None = None) -> PretrainResult:
+    """Run (or resume) pretraining as configured; returns the final step's metrics.
 
-    Puts the run folder (a ``kind="mujo"`` checkpoint, ``load_mujo(path)``) into ``ctx["mujo_checkpoint"]``.
+    ``on_log`` receives every train log row (rank 0), e.g. to drive a progress bar. ``cfg.threads``
+    sets torch's intra-op threads for the run (restored afterwards).
     """
-    corpus = ctx.get("corpus_dir")
-    if corpus is None:
-        return {"status": "skipped", "reason": "no corpus (the corpus stage produced none)"}
-    pc = PretrainConfig(corpus=Path(corpus), out=Path(cfg.out) / "pretrain", model="tiny", max_steps=QUICKSTART_STEPS,
-                        batch_size=QUICKSTART_BATCH, warmup_steps=min(30, QUICKSTART_STEPS // 2), log_every=25,
-                        eval_every=100, save_every=100, seed=cfg.seed, tensorboard=False)
-    res = pretrain(pc, resume=True)
-    ctx["mujo_checkpoint"] = res.run
-    val = {k[4:]: round(v, 3) for k, v in res.val.items() if k.startswith("acc_")}
-    return {"status": "ok", "run": str(res.run), "steps": res.step, "clips_per_second": round(res.samples_per_second, 1),
-            "train_loss": round(res.train.get("loss", float("nan")), 4), "val_loss": round(res.val.get("loss", float("nan")), 4),
-            "val_retrieval_top1": val}
+    t_start = time.perf_counter()
+    threads_before = torch.get_num_threads()
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    try:
+        run = setup_run(cfg, resume)
+        step, samples_per_s = run.start, 0.0
+        acc: dict[str, list[float]] = {}
+        t_log, n_log = time.perf_counter(), 0
+        run.net.train()
+        for batch in _batches(run):
+            batch = {k: v.to(run.device, non_blocking=True) for k, v in batch.items()}
+            loss, stats = train_step(run.net, run.model, batch, run.loss_fn, run.opt, run.autocast, cfg.grad_clip,
+                                     run.info if cfg.gather else None)
+            run.sched.step()
+            step += 1
+            n_log += 1
+            acc.setdefault("loss", []).append(float(loss.detach()))
+            for pair, st in stats.items():
+                acc.setdefault(f"loss_{pair}", []).append(float(st.loss.detach()))
+                acc.setdefault(f"acc_{pair}", []).append(st.accuracy)
+            if step % cfg.log_every == 0 or step == cfg.max_steps:
+                samples_per_s = n_log * cfg.batch_size * run.info.world / max(time.perf_counter() - t_log, 1e-9)
+                run.last_train = _log_row(run, step, acc, samples_per_s, time.perf_counter() - t_start)
+                if run.info.is_main:
+                    run.csv_train.write(run.last_train)
+                    run.tb.write("train", run.last_train, step)
+                    if on_log:
+                        on_log(run.last_train)
+                acc, t_log, n_log = {}, time.perf_counter(), 0
+                if not math.isfinite(run.last_train["loss"]):
+                    raise ConfigError(f"pretraining diverged at step {step} (loss {run.last_train['loss']}); lower --lr")
+            if step % cfg.eval_every == 0 and step != cfg.max_steps:
+                validate_run(run, step)
+            if step % cfg.save_every == 0 and step != cfg.max_steps:
+                save_run(run, step)
+        if step > run.start or not step_dirs(run.folder):
+            validate_run(run, step)
+            save_run(run, step)
+        if run.tb is not None:
+            run.tb.close()
+        ddp.cleanup(run.info)
+    finally:
+        torch.set_num_threads(threads_before)
+    return PretrainResult(run=run.folder, step=step, train=run.last_train, val=run.last_val,
+                          samples_per_second=samples_per_s, seconds=time.perf_counter() - t_start)
 
 
 class _Steps(torch.utils.data.Dataset):
@@ -446,12 +513,10 @@ class _Steps(torch.utils.data.Dataset):
 
 def model_flops_per_sample(model: MujoModel, batch: dict[str, torch.Tensor]) -> float:
     """Forward + backward FLOPs per clip (3 × forward, counted by ``torch.utils.flop_counter``)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
     with FlopCounterMode(display=False) as counter:
         model(batch)
     return 3.0 * counter.get_total_flops() / len(batch["imu"])
 
 
-__all__ = ["PAIRS", "PretrainConfig", "PretrainResult", "lr_factor", "model_flops_per_sample", "pretrain", "stage_pretrain",
-           "train_step"]
+__all__ = ["PAIRS", "PretrainConfig", "PretrainResult", "Run", "lr_factor", "model_flops_per_sample", "pretrain",
+           "save_run", "setup_run", "train_step", "validate_run"]

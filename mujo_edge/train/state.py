@@ -3,7 +3,6 @@
 A save at step ``s`` writes ``RUN/train_state/.tmp-step_<s>-<pid>/`` completely and then renames it
 to ``RUN/train_state/step_<s>/`` (a directory rename is atomic), so a step folder either exists in
 full or not at all; leftovers of a killed save are ignored and removed on resume. A step folder holds:
-
 * ``model.safetensors`` + ``checkpoint.json`` — a ``kind="mujo"`` checkpoint (loadable on its own);
 * ``optimizer.safetensors`` — every optimizer state tensor (``state.<param>.<key>``) and the RNG states
   (``rng.torch``, ``rng.cuda.<i>``);
@@ -19,11 +18,13 @@ import logging
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from mujo_edge.artifacts.checkpoint import load_checkpoint, load_state_strict
 from mujo_edge.errors import CheckpointError
 from mujo_edge.provenance import atomic_write_bytes, atomic_write_text
 
@@ -98,7 +99,8 @@ def restore_rng(tensors: dict[str, torch.Tensor], rank: int = 0) -> bool:
     return True
 
 
-def save_train_state(run: Path, step: int, write_model: Any, opt: torch.optim.Optimizer, sched: Any,
+def save_train_state(run: Path, step: int, write_model: Callable[[Path], None], opt: torch.optim.Optimizer,
+                     sched: torch.optim.lr_scheduler.LRScheduler,
                      metrics: dict[str, Any], keep_last: int = 2,
                      rng: dict[str, torch.Tensor] | None = None) -> Path:
     """Write step folder ``step`` atomically; ``write_model(folder)`` writes the mujo checkpoint into it.
@@ -156,7 +158,8 @@ def latest_state(run: Path) -> Path | None:
     return dirs[-1][1] if dirs else None
 
 
-def load_train_state(folder: Path, model: Any, opt: torch.optim.Optimizer, sched: Any, rank: int = 0) -> dict[str, Any]:
+def load_train_state(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
+                     sched: torch.optim.lr_scheduler.LRScheduler, rank: int = 0) -> dict[str, Any]:
     """Restore model weights (strict), optimizer, scheduler and this rank's RNG from a step folder.
 
     Returns its state.json; ``meta["rng_restored"]`` is False when the folder holds no RNG state for ``rank``
@@ -164,7 +167,6 @@ def load_train_state(folder: Path, model: Any, opt: torch.optim.Optimizer, sched
     """
     from safetensors.torch import load_file
 
-    from mujo_edge.checkpoint import load_checkpoint, load_state_strict
 
     try:
         ckpt = load_checkpoint(folder, kinds="mujo")

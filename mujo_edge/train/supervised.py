@@ -3,7 +3,8 @@
 Adam (lr 1e-3), batch 64 (or n if smaller), cross-entropy, no augmentation. Validation once per
 epoch but never more often than every 25 steps (``max(25, steps per epoch)``; with 1-2 % of the labels
 an epoch is a few steps, so validations are 25 steps apart — this reproduces the protocol's
-reference F1, e.g. MotionSense 2 %: 0.850 ± 0.049 here vs 0.851 ± 0.041 published); the score is validation macro F1 with ties broken by lower
+reference F1, e.g. MotionSense 2 %: 0.850 ± 0.049 here vs 0.851 ± 0.041 published); the score is validation macro F1
+with ties broken by lower
 validation loss; patience 4 validations; the loop stops at the first validation at or after
 ``max_steps`` (1200). The best-validation weights are restored at the end.
 """
@@ -12,16 +13,16 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
 from mujo_edge.errors import ConfigError
-from mujo_edge.eval.metrics import macro_f1
+from mujo_edge.metrics import macro_f1
+from mujo_edge.models.inference import predict_logits
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +55,6 @@ class TrainResult:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-@torch.no_grad()
-def predict_logits(model: nn.Module, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """Logits ``(N, K)`` of ``model`` on normalized windows ``x (N, T, C)`` in eval mode."""
-    model.eval()
-    outs = [model(torch.from_numpy(np.ascontiguousarray(x[i:i + batch_size]))).float().numpy()
-            for i in range(0, len(x), batch_size)]
-    return np.concatenate(outs) if outs else np.zeros((0, 0), np.float32)
-
-
 def _val_scores(model: nn.Module, x: np.ndarray, y: np.ndarray, k: int) -> tuple[float, float]:
     logits = predict_logits(model, x)
     loss = float(nn.functional.cross_entropy(torch.from_numpy(logits), torch.from_numpy(y)).item())
@@ -71,7 +63,8 @@ def _val_scores(model: nn.Module, x: np.ndarray, y: np.ndarray, k: int) -> tuple
 
 def train_supervised(model: nn.Module, x_fit: np.ndarray, y_fit: np.ndarray, x_val: np.ndarray, y_val: np.ndarray,
                      num_classes: int, cfg: SupervisedConfig = SupervisedConfig(),
-                     params: Any = None, on_eval: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
+                     params: Iterable[nn.Parameter] | Iterable[dict[str, object]] | None = None,
+                     on_eval: Callable[[dict[str, float]], None] | None = None) -> TrainResult:
     """Train ``model`` in place on normalized windows and restore its best-validation weights.
 
     Args:

@@ -38,9 +38,9 @@ class EnergyClassifier:
             time.sleep(self.delay_s)
         acc = windows[:, :, : min(3, windows.shape[2])]
         var = np.linalg.norm(acc, axis=2).std(axis=1)
-        centers = np.array([0.05, 1.5, 4.5])
+        centers = np.array([0.1, 1.2, 2.2])  # std of |acc| of the synthetic rest / walk / run (mujo_edge.data.synthetic)
         logits = -np.abs(np.log(var[:, None] + 1e-3) - np.log(centers[None, :]))
-        e = np.exp(4 * logits)
+        e = np.exp(2 * logits)
         return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -59,7 +59,7 @@ def trained_model(tmp_path_factory) -> Path:
     """A small CNN checkpoint trained briefly on the synthetic signal (loaded through mujo_edge.runtime)."""
     import torch
 
-    from mujo_edge.firmware_bridge.live import train_fallback_model
+    from mujo_edge.quickstart.live import train_fallback_model
 
     torch.set_num_threads(1)
     return train_fallback_model(tmp_path_factory.mktemp("live_model") / "cnn", max_steps=60)
@@ -75,7 +75,7 @@ def dbus_available() -> None:
 
 @pytest.fixture
 def run_session(dbus_available):
-    """``run_session(clf, sim_cfg, seconds, client=..., pipeline=...) -> (pipeline, sim_stats, sim_info)``.
+    """``run_session(clf, sim_cfg, seconds, client=..., pipeline=..., windows=N) -> (pipeline, sim_stats, sim_info)``.
 
     Starts the simulated watch (own private bus), streams with the real bleak client, always cleans up.
     """
@@ -84,14 +84,28 @@ def run_session(dbus_available):
     from mujo_edge.firmware_bridge.client import ClientConfig
     from mujo_edge.firmware_bridge.live import session
     from mujo_edge.firmware_bridge.pipeline import PipelineConfig
-    from mujo_edge.firmware_bridge.sim_process import SimulatedWatch
-    from mujo_edge.firmware_bridge.watch_sim import WatchSimConfig
+    from mujo_edge.firmware_bridge.sim.process import SimulatedWatch
+    from mujo_edge.firmware_bridge.sim.watch import WatchSimConfig
 
-    def run(clf, sim: WatchSimConfig = WatchSimConfig(), seconds: float = 3.0, client: ClientConfig | None = None,
-            pipeline: PipelineConfig = PipelineConfig()):
+    def run(clf, sim: WatchSimConfig = WatchSimConfig(), seconds: float = 60.0, client: ClientConfig | None = None,
+            pipeline: PipelineConfig = PipelineConfig(), windows: int | None = None):
+        """Stream until ``windows`` predictions were made (``seconds`` is then only a timeout), or for ``seconds``."""
         client = client or ClientConfig(target=sim.name, scan_timeout_s=5.0)
+
+        async def go():
+            stop, made = asyncio.Event(), [0]
+
+            def counted(_prediction) -> None:
+                made[0] += 1
+                if windows is not None and made[0] >= windows:
+                    stop.set()
+
+            return await session(clf, client, pipeline, seconds, counted, stop)
+
         with SimulatedWatch(replace(sim)) as watch:
-            pipe = asyncio.run(asyncio.wait_for(session(clf, client, pipeline, seconds), seconds + 30))
+            pipe = asyncio.run(asyncio.wait_for(go(), seconds + 30))
+        if windows is not None:
+            assert len(pipe.predictions) >= windows, f"only {len(pipe.predictions)} of {windows} windows in {seconds} s"
         return pipe, watch.stats.get("stats", {}), watch.stats
 
     return run

@@ -14,7 +14,7 @@ import pytest
 from mujo_edge.errors import BridgeError
 from mujo_edge.firmware_bridge.client import ClientConfig
 from mujo_edge.firmware_bridge.pipeline import PipelineConfig
-from mujo_edge.firmware_bridge.watch_sim import FaultConfig, WatchSimConfig
+from mujo_edge.firmware_bridge.sim.watch import FaultConfig, WatchSimConfig
 
 from bridge_fixtures import acc_only_clf, dbus_available, energy_clf, run_session  # noqa: F401  (fixtures)
 
@@ -27,7 +27,7 @@ def test_clean_stream(run_session, energy_clf, acquire):
     from mujo_edge.firmware_bridge.live import true_latencies_s
 
     client = ClientConfig("MujoWatch", scan_timeout_s=5.0, acquire_notify=acquire)
-    pipe, sim, info = run_session(energy_clf, WatchSimConfig(clock_drift_ppm=200.0), seconds=4.0, client=client)
+    pipe, sim, info = run_session(energy_clf, WatchSimConfig(clock_drift_ppm=200.0), windows=2, client=client)
     assert info["subscriptions"] == {"AcquireNotify" if acquire else "StartNotify": 1}
     s = pipe.summary()
     # the clock model's latency never exceeds the true one (the simulator knows when samples were taken)
@@ -45,7 +45,7 @@ def test_clean_stream(run_session, energy_clf, acquire):
 
 def test_lost_corrupt_reordered_duplicated_packets_are_counted(run_session, energy_clf):
     faults = FaultConfig(loss=0.05, corrupt=0.04, reorder=0.04, duplicate=0.04, seed=3)
-    pipe, sim, _ = run_session(energy_clf, WatchSimConfig(faults=faults), seconds=6.0)
+    pipe, sim, _ = run_session(energy_clf, WatchSimConfig(faults=faults), windows=4)
     p = pipe.summary()["packets"]
     assert sim["fault_lost"] > 0 and sim["fault_corrupted"] > 0 and sim["fault_duplicated"] > 0
     # a flipped bit in byte 0 (the version, checked first) is a version error, any other a CRC mismatch
@@ -65,7 +65,7 @@ def test_lost_corrupt_reordered_duplicated_packets_are_counted(run_session, ener
 
 def test_disconnect_mid_stream_reconnects_within_2s_and_reports_the_gap(run_session, energy_clf):
     faults = FaultConfig(drop_at_s=(2.0,), down_s=0.5)
-    pipe, sim, _ = run_session(energy_clf, WatchSimConfig(faults=faults), seconds=6.0)
+    pipe, sim, _ = run_session(energy_clf, WatchSimConfig(faults=faults), windows=4)  # the 4th ends after the drop at 2 s
     s = pipe.summary()
     assert sim["fault_disconnects"] == 1 and sim["connects"] == 2
     c = s["connection"]
@@ -84,7 +84,7 @@ def test_disconnect_mid_stream_reconnects_within_2s_and_reports_the_gap(run_sess
 def test_device_at_another_rate_is_resampled(run_session, energy_clf, rates, factor, declared, measured):
     """A 100 Hz-only device, and a device that says 50 Hz but samples at 52 Hz (honest timestamps)."""
     sim_cfg = WatchSimConfig(rates_hz=rates, true_rate_factor=factor)
-    pipe, _, _ = run_session(energy_clf, sim_cfg, seconds=5.0)
+    pipe, _, _ = run_session(energy_clf, sim_cfg, windows=2)
     s = pipe.summary()
     assert s["rate_hz"]["device_declared"] == declared and s["rate_hz"]["model"] == 50.0
     assert s["rate_hz"]["device_measured"] == pytest.approx(measured, rel=0.01)
@@ -94,7 +94,7 @@ def test_device_at_another_rate_is_resampled(run_session, energy_clf, rates, fac
 
 def test_polar_pmd_stream_with_corrupt_frames(run_session, acc_only_clf):
     sim_cfg = WatchSimConfig(profile="polar", name="Polar Sense SIM", faults=FaultConfig(corrupt=0.05, seed=1))
-    pipe, sim, _ = run_session(acc_only_clf, sim_cfg, seconds=4.0, client=ClientConfig("Polar Sense SIM"))
+    pipe, sim, _ = run_session(acc_only_clf, sim_cfg, windows=1, client=ClientConfig("Polar Sense SIM"))
     s = pipe.summary()
     assert s["rate_hz"]["device_declared"] == 50.0
     assert s["packets"]["corrupt"] == sim["fault_corrupted"] > 0
@@ -107,7 +107,7 @@ def test_polar_type_0x80_frames_are_scaled_by_the_factor_of_the_start_response(r
     """g × factor frames (factor = 8/32768 from the START response), control point and data over AcquireNotify."""
     sim_cfg = WatchSimConfig(profile="polar", name="Polar Sense SIM", polar_frame="delta_g", source="synthetic:30")
     client = ClientConfig("Polar Sense SIM", acquire_notify=True)
-    pipe, sim, info = run_session(acc_only_clf, sim_cfg, seconds=4.0, client=client)
+    pipe, sim, info = run_session(acc_only_clf, sim_cfg, windows=1, client=client)
     assert info["subscriptions"] == {"AcquireNotify": 2}  # control point indications + data
     s = pipe.summary()
     assert s["packets"]["decoded"] == sim["packets_sent"] > 0 and s["windows"]["predicted"] >= 1
@@ -134,7 +134,7 @@ def test_mtu_185_limits_the_batch_and_mtu_23_is_a_clear_error(run_session, energ
 def test_scan_by_address_and_service_uuid_and_unknown_target(dbus_available, energy_clf):
     from mujo_edge.firmware_bridge.live import session
     from mujo_edge.firmware_bridge.protocol import SERVICE_UUID
-    from mujo_edge.firmware_bridge.sim_process import SimulatedWatch
+    from mujo_edge.firmware_bridge.sim.process import SimulatedWatch
 
     sim_cfg = WatchSimConfig()
     with SimulatedWatch(sim_cfg):
@@ -146,7 +146,7 @@ def test_scan_by_address_and_service_uuid_and_unknown_target(dbus_available, ene
 
 
 def test_no_bluez_on_the_bus_is_a_clear_error(dbus_available, energy_clf, monkeypatch):
-    from mujo_edge.firmware_bridge.dbus_session import ENV_VAR, PrivateBus
+    from mujo_edge.firmware_bridge.sim.dbus_session import ENV_VAR, PrivateBus
     from mujo_edge.firmware_bridge.live import session
 
     with PrivateBus() as bus:
@@ -158,9 +158,9 @@ def test_no_bluez_on_the_bus_is_a_clear_error(dbus_available, energy_clf, monkey
 def test_live_windows_equal_the_offline_windows_of_the_same_recording(run_session, energy_clf):
     """The one preprocessing path: what the model sees live is what offline windowing gives (up to int16)."""
     from mujo_edge.data.preprocess import resample, sliding_windows
-    from mujo_edge.firmware_bridge.sources import synthetic_recording
+    from mujo_edge.data.synthetic import synthetic_recording
 
-    run_session(energy_clf, WatchSimConfig(source="synthetic:30", rates_hz=(100.0,)), seconds=5.0)
+    run_session(energy_clf, WatchSimConfig(source="synthetic:30", rates_hz=(100.0,)), windows=2)
     rec = synthetic_recording(30.0)
     offline = sliding_windows(resample(rec.data, 100.0, 50.0), 128, 64)
     live = np.stack([w for w in energy_clf.seen if w.any()])  # without the warm-up's zero windows

@@ -13,7 +13,7 @@ from mujo_edge.data.preprocess import resample
 from mujo_edge.errors import SpecMismatchError
 from mujo_edge.firmware_bridge import protocol as P
 from mujo_edge.firmware_bridge.pipeline import LivePipeline, PipelineConfig
-from mujo_edge.firmware_bridge.sources import synthetic_recording
+from mujo_edge.data.synthetic import synthetic_recording
 
 from bridge_fixtures import EnergyClassifier, acc_only_clf, energy_clf  # noqa: F401  (fixtures)
 
@@ -141,9 +141,9 @@ def test_missing_ble_packages_name_the_extra(monkeypatch):
     with pytest.raises(DependencyError, match=r"pip install 'mujo-edge\[ble\]'"):
         asyncio.run(find_device(ClientConfig("MujoWatch")))
     monkeypatch.setitem(sys.modules, "dbus_fast", None)
-    monkeypatch.delitem(sys.modules, "mujo_edge.firmware_bridge.fake_bluez", raising=False)
+    monkeypatch.delitem(sys.modules, "mujo_edge.firmware_bridge.sim.fake_bluez", raising=False)
     with pytest.raises(DependencyError, match="dbus_fast"):
-        importlib.import_module("mujo_edge.firmware_bridge.fake_bluez")
+        importlib.import_module("mujo_edge.firmware_bridge.sim.fake_bluez")
 
 
 def test_packets_arriving_before_the_decoder_is_known_wait_for_it(energy_clf):

@@ -72,7 +72,7 @@ def test_bad_option_value_is_a_usage_error(capsys):
 
 @pytest.mark.realdata
 def test_data_show_and_prepare_on_real_data(tmp_path, capsys, require_dataset):
-    
+
     root = require_dataset("uci_hapt")
     png = tmp_path / "hapt.png"
     assert run(["data", "show", "uci_hapt", "--out", str(png), "--data-dir", str(root)]) == 0

@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 import torch
 
-from mujo_edge.checkpoint import load_checkpoint, save_checkpoint
+from mujo_edge.artifacts.checkpoint import load_checkpoint, save_checkpoint
 from mujo_edge.config import from_dict, load_json, save_json
 from mujo_edge.data import DEFAULT_SPEC, Normalization
 from mujo_edge.errors import CheckpointError, ConfigError, MujoEdgeError, UnknownNameError
-from mujo_edge.eval.metrics import confusion_matrix, macro_f1
+from mujo_edge.metrics import confusion_matrix, macro_f1
 from mujo_edge.models import CLASSIFIERS, build_classifier, classifier_from_checkpoint
 from mujo_edge.models.classifiers import count_parameters
 from mujo_edge.registry import Registry
-from mujo_edge.train.supervised import SupervisedConfig, predict_logits, train_supervised
+from mujo_edge.models.inference import predict_logits
+from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 
 
 def test_every_error_is_a_mujo_edge_error():

@@ -158,7 +158,7 @@ def test_cli_info_preview_and_force(tiny, tmp_path, capsys):
 
 
 def test_virtual_windows_go_through_the_sensor_spec(tiny, tmp_path):
-    from mujo_edge.corpus.realism import virtual_windows
+    from mujo_edge.eval.realism import virtual_windows
     from mujo_edge.data import DEFAULT_SPEC
     from mujo_edge.sim.imu import IMUConfig
 

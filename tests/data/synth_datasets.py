@@ -183,7 +183,7 @@ def manifest_for(folder: Path) -> dict[str, str]:
     """``{manifest_key: sha256}`` of every file under ``folder`` (what a packaged manifest holds)."""
     import hashlib
 
-    from mujo_edge.data.sources import manifest_key
+    from mujo_edge.data.filetree import manifest_key
 
     return {manifest_key(str(p.relative_to(folder.parent))): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in folder.rglob("*") if p.is_file()}

@@ -1,36 +1,23 @@
-"""Synthetic windows (shared generator from tests/export/edge_synth.py) and a tiny corpus + random MuJo teacher."""
+"""Synthetic windows (:mod:`mujo_edge.data.synthetic`) and a tiny corpus + random MuJo teacher."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
-_SYNTH = Path(__file__).resolve().parents[1] / "export" / "edge_synth.py"
-
-
-def _synth():
-    spec = importlib.util.spec_from_file_location("edge_synth", _SYNTH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+from mujo_edge.data.synthetic import synthetic_windows
 
 
 @pytest.fixture(scope="session")
-def synth():
-    return _synth()
-
-
-@pytest.fixture(scope="session")
-def windows_file(synth, tmp_path_factory) -> Path:
+def windows_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("distill_synth") / "windows.npz"
-    synth.synthetic_windows().save(path)
+    synthetic_windows().save(path)
     return path
 
 
 @pytest.fixture(scope="session")
-def teacher_and_corpus(synth, tmp_path_factory) -> tuple[Path, Path]:
+def teacher_and_corpus(tmp_path_factory) -> tuple[Path, Path]:
     """An 8-clip procedural corpus and an untrained ``tiny-hashtext`` MuJo checkpoint (the code path, not the quality)."""
     import torch
 
@@ -42,6 +29,6 @@ def teacher_and_corpus(synth, tmp_path_factory) -> tuple[Path, Path]:
     build_corpus(root / "corpus", CorpusConfig(sources=("procedural",), hours=0.012, seed=3, shard_clips=4,
                                                procedural_subjects=6), workers=1)
     torch.manual_seed(0)
-    spec = DEFAULT_SPEC.replace(normalization=Normalization.fit(synth.synthetic_windows(n_subjects=2).x))
+    spec = DEFAULT_SPEC.replace(normalization=Normalization.fit(synthetic_windows(n_subjects=2).x))
     save_mujo(root / "teacher", create_model("tiny-hashtext"), spec, "tiny-hashtext")
     return root / "teacher", root / "corpus"

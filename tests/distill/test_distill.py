@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from mujo_edge.checkpoint import load_checkpoint
+from mujo_edge.artifacts.checkpoint import load_checkpoint
 from mujo_edge.errors import CheckpointError, ConfigError, UnknownNameError
 
 
@@ -33,7 +33,8 @@ def test_registered_students(name, lo, hi):
 
 
 def test_supervised_student(windows_file, tmp_path):
-    from mujo_edge.train.distill import DistillConfig, checkpoint_split, run_distill
+    from mujo_edge.artifacts.checkpoint import checkpoint_split
+    from mujo_edge.train.distill import DistillConfig, run_distill
 
     res = run_distill(DistillConfig(student="dscnn_tiny", source=f"windows:{windows_file}", max_steps=150), tmp_path / "s")
     ckpt = load_checkpoint(res.checkpoint, kinds="student")

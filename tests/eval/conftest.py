@@ -8,23 +8,32 @@ import numpy as np
 import pytest
 import torch
 
-ACTS = (("dws", 1), ("ups", 3), ("wlk", 7), ("jog", 9), ("std", 6), ("sit", 5))
+from mujo_edge.data.spec import STANDARD_GRAVITY
+from mujo_edge.data.synthetic import activity_signal
+
+#: MotionSense folder, trial number, and the synthetic activity + device pose (rad) that stands in for it.
+ACTS = (("dws", 1, "walk", 0.8), ("ups", 3, "wave", 0.0), ("wlk", 7, "walk", 0.0), ("jog", 9, "run", 0.0),
+        ("std", 6, "still", 0.0), ("sit", 5, "still", 1.2))
 HEADER = (",attitude.roll,attitude.pitch,attitude.yaw,gravity.x,gravity.y,gravity.z,rotationRate.x,rotationRate.y,"
           "rotationRate.z,userAcceleration.x,userAcceleration.y,userAcceleration.z")
 
 
 def write_separable_motionsense(root: Path, subjects: int = 6, n: int = 448) -> Path:
-    """MotionSense file layout, 50 Hz; each activity has its own frequency, amplitude and gravity direction."""
+    """MotionSense file layout, 50 Hz, signals from :func:`mujo_edge.data.synthetic.activity_signal`.
+
+    Core Motion splits specific force into ``gravity`` and ``userAcceleration`` (g, sign flipped); the
+    loader turns them back into ``-(gravity + userAcceleration) × 9.80665`` m/s².
+    """
     rng = np.random.default_rng(0)
-    t = np.arange(n) / 50.0
-    for k, (act, trial) in enumerate(ACTS):
+    for act, trial, activity, pose in ACTS:
         d = root / "motionsense" / "A_DeviceMotion_data" / f"{act}_{trial}"
         d.mkdir(parents=True, exist_ok=True)
         for s in range(1, subjects + 1):
-            f, amp = 0.5 + 0.6 * k, 0.05 + 0.08 * k
-            g = np.array([np.sin(0.3 * k), np.cos(0.3 * k), 0.0])
-            user = amp * np.sin(2 * np.pi * f * t)[:, None] * np.array([1.0, 0.5, 0.2]) + rng.normal(0, 0.02, (n, 3))
-            rot = amp * 4 * np.cos(2 * np.pi * f * t)[:, None] * np.array([0.2, 1.0, 0.5]) + rng.normal(0, 0.05, (n, 3))
+            x = activity_signal(activity, n, rng, gain=rng.uniform(0.8, 1.2), tempo=rng.uniform(0.9, 1.1),
+                                orientation_rad=pose).astype(np.float64)
+            g = -np.array([0.0, np.sin(pose), np.cos(pose)])  # Core Motion gravity, g
+            user = -x[:, :3] / STANDARD_GRAVITY - g
+            rot = x[:, 3:]
             rows = [HEADER] + [f"{i},0,0,0,{g[0]:.5f},{g[1]:.5f},{g[2]:.5f},{rot[i, 0]:.5f},{rot[i, 1]:.5f},{rot[i, 2]:.5f},"
                                f"{user[i, 0]:.5f},{user[i, 1]:.5f},{user[i, 2]:.5f}" for i in range(n)]
             (d / f"sub_{s}.csv").write_text("\n".join(rows) + "\n")

@@ -19,6 +19,7 @@ def _cfg(root: Path, ckpt: Path, out: Path, **kw) -> EvaluateConfig:
     return EvaluateConfig(**base)
 
 
+@pytest.mark.slow
 def test_evaluate_grid_report_and_cache(synth_root: Path, random_checkpoint: Path, tmp_path: Path) -> None:
     cfg = _cfg(synth_root, random_checkpoint, tmp_path / "ev")
     summary = run_evaluation(cfg)
@@ -46,6 +47,7 @@ def test_evaluate_grid_report_and_cache(synth_root: Path, random_checkpoint: Pat
     assert all(r["steps"] <= 50 for r in changed["runs"])
 
 
+@pytest.mark.slow
 def test_fold_normalization_option_and_parallel_jobs_agree(synth_root: Path, random_checkpoint: Path,
                                                            tmp_path: Path) -> None:
     kw = dict(modes=("linear", "finetune"), fractions=(1.0,), folds=(0,), zero_shot=False, normalization="fold")
@@ -83,6 +85,7 @@ def test_cli_scratch_without_checkpoint(synth_root: Path, tmp_path: Path, capsys
 
 
 @pytest.mark.realdata
+@pytest.mark.slow
 def test_real_motionsense_slice(tmp_path: Path, require_dataset) -> None:
     """Fold 0 of the real MotionSense at 1 %: pretrained (packaged weights) and scratch both run and beat chance."""
     root = require_dataset("motionsense")

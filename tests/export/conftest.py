@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge_synth import synthetic_windows  # noqa: E402  (tests/export is on sys.path while its tests are collected)
+from mujo_edge.data.synthetic import synthetic_windows
 
 
 @pytest.fixture(scope="session")

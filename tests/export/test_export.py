@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mujo_edge.checkpoint import load_checkpoint, save_checkpoint
+from mujo_edge.artifacts.checkpoint import load_checkpoint, save_checkpoint
 from mujo_edge.errors import CheckpointError, ConfigError, UnknownNameError, VerificationError
 from mujo_edge.provenance import sha256_file
 
@@ -64,9 +64,9 @@ def test_executorch_fully_delegated(exported):
 
 
 def test_verification_error_names_the_numbers(exported, student):
-    from mujo_edge.checkpoint import load_checkpoint
+    from mujo_edge.artifacts.checkpoint import load_checkpoint
     from mujo_edge.export.verify import raise_if_failed, verify_file
-    from mujo_edge.train.distill import checkpoint_split
+    from mujo_edge.artifacts.checkpoint import checkpoint_split
 
     ckpt = load_checkpoint(student)
     split = checkpoint_split(ckpt)
@@ -125,7 +125,7 @@ def test_tflite_sidecar_states_the_interpreter_io(exported, precision):
     """The sidecar's input/output contract is what the ai_edge_litert interpreter reports, and an app that
     follows only the sidecar (normalize, quantize, invoke, dequantize) gets the runtime's logits."""
     from ai_edge_litert.interpreter import Interpreter
-    from edge_synth import synthetic_windows
+    from mujo_edge.data.synthetic import synthetic_windows
 
     from mujo_edge.runtime import load
 
@@ -179,7 +179,7 @@ def test_onnx_sidecar_states_float_io(exported):
 
 def test_litert_load_refuses_a_sidecar_that_misstates_int8_io(exported, tmp_path):
     from mujo_edge.errors import CorruptFileError
-    from mujo_edge.export.sidecar import write_sidecar
+    from mujo_edge.artifacts.sidecar import write_sidecar
     from mujo_edge.runtime import load
 
     src = exported[("tflite", "int8")]

@@ -17,8 +17,8 @@ BACKEND = {"executorch": "executorch", "tflite": "litert", "onnx": "onnxruntime"
 
 @pytest.fixture(scope="module")
 def test_windows(student):
-    from mujo_edge.checkpoint import load_checkpoint
-    from mujo_edge.train.distill import checkpoint_split
+    from mujo_edge.artifacts.checkpoint import load_checkpoint
+    from mujo_edge.artifacts.checkpoint import checkpoint_split
 
     split = checkpoint_split(load_checkpoint(student))
     return split.x_test, split.y_test
@@ -55,7 +55,7 @@ def test_same_interface_and_predictions(exported, student, test_windows, referen
 
 @pytest.mark.parametrize("fmt", ["executorch", "tflite", "onnx"])
 def test_predict_recording_matches_checkpoint(exported, student, fmt):
-    from edge_synth import synthetic_recording
+    from mujo_edge.data.synthetic import activity_recording as synthetic_recording
 
     from mujo_edge.runtime import load
 
@@ -95,7 +95,7 @@ def test_tampered_file_fails_its_hash(exported, tmp_path, fmt):
 @pytest.mark.parametrize("fmt", ["executorch", "tflite", "onnx"])
 def test_truncated_file_with_matching_sidecar(exported, tmp_path, fmt):
     """A file whose sidecar hash matches but that the runtime cannot parse: a clear error naming the runtime."""
-    from mujo_edge.export.sidecar import write_sidecar
+    from mujo_edge.artifacts.sidecar import write_sidecar
     from mujo_edge.provenance import sha256_file
     from mujo_edge.runtime import load
 
@@ -124,7 +124,7 @@ def test_missing_sidecar_and_unknown_suffix(exported, tmp_path):
 
 
 def test_predict_cli_on_csv(exported, tmp_path, capsys):
-    from edge_synth import CLASSES, synthetic_recording
+    from mujo_edge.data.synthetic import EDGE_CLASSES as CLASSES, activity_recording as synthetic_recording
 
     from mujo_edge.cli.main import run
     from mujo_edge.data.csvio import write_recording_csv

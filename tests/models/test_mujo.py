@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from mujo_edge.checkpoint import load_checkpoint, save_checkpoint
+from mujo_edge.artifacts.checkpoint import load_checkpoint, save_checkpoint
 from mujo_edge.data.spec import DEFAULT_SPEC
 from mujo_edge.errors import CheckpointError, ConfigError, UnknownNameError
 from mujo_edge.models import CLASSIFIERS, MODEL_CONFIGS, ImuClassifier, classifier_from_checkpoint, create_model, load_mujo, save_mujo

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mujo_edge.checkpoint import save_checkpoint
+from mujo_edge.artifacts.checkpoint import save_checkpoint
 from mujo_edge.data.preprocess import resample, sliding_windows
 from mujo_edge.data.spec import DEFAULT_SPEC, Normalization
 from mujo_edge.errors import CheckpointError, CorruptFileError, SpecMismatchError
@@ -123,10 +123,10 @@ def test_resolve_placement():
 
 
 def _prepare_module():
-    """The module ``mujo_edge.data.prepare`` (the package re-exports a function of the same name)."""
+    """The module whose ``prepare`` ``predict`` calls (``mujo_edge.runtime.predict`` imports it at module top)."""
     import importlib
 
-    return importlib.import_module("mujo_edge.data.prepare")
+    return importlib.import_module("mujo_edge.runtime.predict")
 
 
 def _fake_prepare(calls):

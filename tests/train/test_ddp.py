@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 import pytest
 import torch
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _worker(rank: int, world: int, port: int, out: str) -> None:
+def _worker(rank: int, world: int, store: str, out: str) -> None:
     import torch.distributed as dist
 
     from mujo_edge.models.losses import info_nce
     from mujo_edge.train.ddp import DistInfo, gather_with_grad
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+    # a file rendezvous: no TCP port to pick (and lose to another process) between choosing and binding it
+    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world)
     torch.manual_seed(0)
     w = torch.randn(5, 4, requires_grad=True)
     xa, xb = torch.randn(2 * world, 5), torch.randn(2 * world, 5)  # the same global batch on every rank
@@ -45,7 +36,7 @@ def test_gather_with_grad_matches_single_process_gradient(tmp_path) -> None:
     from mujo_edge.models.losses import info_nce
 
     world, out = 2, str(tmp_path / "ddp.pt")
-    torch.multiprocessing.spawn(_worker, args=(world, _free_port(), out), nprocs=world, join=True)
+    torch.multiprocessing.spawn(_worker, args=(world, str(tmp_path / "rendezvous"), out), nprocs=world, join=True)
     got = torch.load(out)
     torch.manual_seed(0)
     w = torch.randn(5, 4, requires_grad=True)

@@ -154,25 +154,6 @@ def test_ddp_resume_restores_every_ranks_dropout_stream(tiny_corpus: Path, tmp_p
         assert torch.equal(a[k], b[k]), k
 
 
-def test_quickstart_stages(tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
-    import mujo_edge.train.pretrain as pt
-    from mujo_edge.eval.evaluate import stage_evaluate
-
-    cfg = SimpleNamespace(out=tmp_path / "qs", seed=0, data_dir=None)
-    assert pt.stage_pretrain(cfg, {})["status"] == "skipped"
-    assert stage_evaluate(cfg, {})["status"] == "skipped"
-    monkeypatch.setattr(pt, "QUICKSTART_STEPS", 4)
-    monkeypatch.setattr(pt, "QUICKSTART_BATCH", 8)
-    ctx = {"corpus_dir": tiny_corpus}
-    res = pt.stage_pretrain(cfg, ctx)
-    assert res["status"] == "ok" and res["steps"] == 4 and set(res["val_retrieval_top1"]) == set(PAIRS)
-    assert load_mujo(ctx["mujo_checkpoint"]).spec.window == 128
-    again = pt.stage_pretrain(cfg, ctx)  # a second quickstart in the same folder resumes (nothing left to do)
-    assert again["status"] == "ok" and again["steps"] == 4
-
-
 @pytest.mark.gpu
 def test_cuda_bf16_fused_pretraining(tiny_corpus: Path, tmp_path: Path) -> None:
     """On a GPU: bf16 autocast, fused AdamW, finite losses, peak memory logged, checkpoint loads on CPU."""

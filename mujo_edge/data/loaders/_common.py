@@ -7,11 +7,11 @@ import re
 
 import numpy as np
 
-from mujo_edge.data.sources import SourceTree
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.errors import CorruptFileError
 
 
-def parse_table(tree: SourceTree, member: str, data: bytes, ncols: int | None = None, delimiter: str | None = None,
+def parse_table(tree: FileTree, member: str, data: bytes, ncols: int | None = None, delimiter: str | None = None,
                 skiprows: int = 0, usecols: tuple[int, ...] | None = None, comments: str | None = "#") -> np.ndarray:
     """Parse a numeric text table; any problem raises :class:`CorruptFileError` naming the member.
 
@@ -29,7 +29,7 @@ def parse_table(tree: SourceTree, member: str, data: bytes, ncols: int | None = 
     return arr
 
 
-def match_members(tree: SourceTree, pattern: str) -> list[tuple[str, re.Match]]:
+def match_members(tree: FileTree, pattern: str) -> list[tuple[str, re.Match]]:
     """Members whose path matches the regular expression ``pattern`` (searched), with the match."""
     rx = re.compile(pattern)
     out = []
@@ -40,7 +40,7 @@ def match_members(tree: SourceTree, pattern: str) -> list[tuple[str, re.Match]]:
     return out
 
 
-def require_members(tree: SourceTree, found: list, what: str) -> None:
+def require_members(tree: FileTree, found: list, what: str) -> None:
     """Raise a clear error when a source holds none of the files a loader needs."""
     if not found:
         raise CorruptFileError(tree.path, f"contains no {what} (wrong folder or incomplete download?)")

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mujo_edge.data.datasets import DatasetInfo, register_dataset, Download
+from mujo_edge.data.datasets import DatasetInfo, Download, register_dataset
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.data.loaders._common import match_members, parse_table, require_members
 from mujo_edge.data.recording import Recording
-from mujo_edge.data.sources import SourceTree
 from mujo_edge.data.spec import ACC_CHANNELS, STANDARD_GRAVITY
 from mujo_edge.errors import CorruptFileError
 
@@ -27,7 +27,7 @@ def codes_to_ms2(codes: np.ndarray) -> np.ndarray:
     return (-1.5 + codes / 63.0 * 3.0) * STANDARD_GRAVITY
 
 
-def load(tree: SourceTree, placement: str) -> list[Recording]:
+def load(tree: FileTree, placement: str) -> list[Recording]:
     """One recording per trial file (subject = volunteer ``f1``..``m11``)."""
     found = match_members(tree, r"(?:^|/)([A-Za-z_]+)/Accelerometer-([\d-]+)-([a-z_]+)-([fm]\d+)(?:_\d+)?\.txt$")
     found = [(m, h) for m, h in found if h.group(1) in FOLDERS]  # *_MODEL folders are left out on purpose
@@ -52,7 +52,7 @@ register_dataset(DatasetInfo(
     name="hmp",
     title="HMP wrist accelerometer ADL",
     folder="hmp_wrist",
-    sources=("HMP_Dataset", "HMP_Dataset.tar.xz", "HMP_Dataset.zip"),
+    locations=("HMP_Dataset", "HMP_Dataset.tar.xz", "HMP_Dataset.zip"),
     native_rate_hz=32.0,
     channels=ACC_CHANNELS,
     class_names=CLASSES,

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mujo_edge.data.datasets import DatasetInfo, register_dataset, Download
+from mujo_edge.data.datasets import DatasetInfo, Download, register_dataset
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.data.loaders._common import match_members, parse_table, require_members
 from mujo_edge.data.recording import NULL_LABEL, Recording
-from mujo_edge.data.sources import SourceTree
 from mujo_edge.data.spec import ACC_CHANNELS, IMU_CHANNELS
 from mujo_edge.errors import CorruptFileError
 
@@ -26,7 +26,7 @@ COLUMNS = {"forearm_right": ((14, 15, 16), (17, 18, 19)), "ankle_left": ((5, 6, 
            "chest": ((0, 1, 2), None)}
 
 
-def load(tree: SourceTree, placement: str) -> list[Recording]:
+def load(tree: FileTree, placement: str) -> list[Recording]:
     """One recording per subject log file."""
     found = match_members(tree, r"(?:^|/)mHealth_subject(\d+)\.log$")
     require_members(tree, found, "MHEALTH mHealth_subject<N>.log files")
@@ -56,7 +56,7 @@ register_dataset(DatasetInfo(
     name="mhealth",
     title="MHEALTH",
     folder="mhealth",
-    sources=("MHEALTHDATASET", "mhealth+dataset.zip", "MHEALTHDATASET.zip"),
+    locations=("MHEALTHDATASET", "mhealth+dataset.zip", "MHEALTHDATASET.zip"),
     native_rate_hz=50.0,
     channels=IMU_CHANNELS,
     class_names=CLASSES,

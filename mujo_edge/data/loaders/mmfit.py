@@ -17,11 +17,11 @@ import io
 
 import numpy as np
 
-from mujo_edge.data.datasets import DatasetInfo, register_dataset, Download, OfficialSplit
+from mujo_edge.data.datasets import DatasetInfo, Download, OfficialSplit, register_dataset
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.data.loaders._common import match_members, require_members
 from mujo_edge.data.preprocess import interpolate_uniform
 from mujo_edge.data.recording import NULL_LABEL, Recording
-from mujo_edge.data.sources import SourceTree
 from mujo_edge.data.spec import IMU_CHANNELS
 from mujo_edge.errors import CorruptFileError
 
@@ -31,7 +31,7 @@ DEVICES = {"wrist_left": "sw_l", "wrist_right": "sw_r", "thigh_right": "sp_r"}
 RATE_HZ = 100.0
 
 
-def _npy(tree: SourceTree, member: str, data: bytes) -> np.ndarray:
+def _npy(tree: FileTree, member: str, data: bytes) -> np.ndarray:
     try:
         arr = np.load(io.BytesIO(data), allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
@@ -41,7 +41,7 @@ def _npy(tree: SourceTree, member: str, data: bytes) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def parse_labels(tree: SourceTree, member: str, data: bytes) -> list[tuple[int, int, int]]:
+def parse_labels(tree: FileTree, member: str, data: bytes) -> list[tuple[int, int, int]]:
     """``(start_frame, end_frame, class)`` rows of a ``wXX_labels.csv``."""
     rows = []
     for lineno, line in enumerate(data.decode("utf-8").splitlines(), 1):
@@ -65,7 +65,7 @@ def _sorted_unique(arr: np.ndarray) -> np.ndarray:
     return arr[np.concatenate([[True], np.diff(arr[:, 1]) > 0])]
 
 
-def load(tree: SourceTree, placement: str) -> list[Recording]:
+def load(tree: FileTree, placement: str) -> list[Recording]:
     """One recording per workout that has both streams of the chosen device."""
     dev = DEVICES[placement]
     labels_found = {h.group(1): m for m, h in match_members(tree, r"(?:^|/)(w\d\d)/w\d\d_labels\.csv$")}
@@ -104,7 +104,7 @@ register_dataset(DatasetInfo(
     name="mmfit",
     title="MM-Fit",
     folder="mmfit",
-    sources=("mm-fit", "mm-fit.zip"),
+    locations=("mm-fit", "mm-fit.zip"),
     native_rate_hz=RATE_HZ,
     channels=IMU_CHANNELS,
     class_names=CLASSES,

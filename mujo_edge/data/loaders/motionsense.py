@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mujo_edge.data.datasets import DatasetInfo, register_dataset, Download
+from mujo_edge.data.datasets import DatasetInfo, Download, register_dataset
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.data.loaders._common import match_members, parse_table, require_members
 from mujo_edge.data.recording import Recording
-from mujo_edge.data.sources import SourceTree
 from mujo_edge.data.spec import IMU_CHANNELS, STANDARD_GRAVITY
 from mujo_edge.errors import CorruptFileError
 
@@ -27,7 +27,7 @@ _COLUMNS = ("gravity.x", "gravity.y", "gravity.z", "rotationRate.x", "rotationRa
             "userAcceleration.x", "userAcceleration.y", "userAcceleration.z")
 
 
-def load(tree: SourceTree, placement: str) -> list[Recording]:
+def load(tree: FileTree, placement: str) -> list[Recording]:
     """All 360 trial × subject files as recordings (subject ``"k"``, session ``"<act>_<trial>"``)."""
     found = match_members(tree, r"(?:^|/)([a-z]{3})_(\d+)/sub_(\d+)\.csv$")
     found = [(m, h) for m, h in found if h.group(1) in CODES]
@@ -57,7 +57,7 @@ register_dataset(DatasetInfo(
     name="motionsense",
     title="MotionSense DeviceMotion (A)",
     folder="motionsense",
-    sources=("A_DeviceMotion_data", "A_DeviceMotion_data.tar.xz", "A_DeviceMotion_data.zip"),
+    locations=("A_DeviceMotion_data", "A_DeviceMotion_data.tar.xz", "A_DeviceMotion_data.zip"),
     native_rate_hz=50.0,
     channels=IMU_CHANNELS,
     class_names=CLASSES,

@@ -13,10 +13,10 @@ import io
 
 import numpy as np
 
-from mujo_edge.data.datasets import DatasetInfo, register_dataset, Download
+from mujo_edge.data.datasets import DatasetInfo, Download, register_dataset
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.data.loaders._common import require_members
 from mujo_edge.data.recording import NULL_LABEL, Recording
-from mujo_edge.data.sources import SourceTree
 from mujo_edge.data.spec import IMU_CHANNELS, STANDARD_GRAVITY
 from mujo_edge.errors import CorruptFileError, require
 
@@ -31,7 +31,7 @@ NULL_CODE = 99
 MAX_GAP_MS = 1000.0
 
 
-def _read_mat(tree: SourceTree, member: str, data: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _read_mat(tree: FileTree, member: str, data: bytes) -> tuple[np.ndarray, np.ndarray]:
     from scipy.io import loadmat
 
     try:
@@ -45,7 +45,7 @@ def _read_mat(tree: SourceTree, member: str, data: bytes) -> tuple[np.ndarray, n
         raise CorruptFileError(tree.where(member), f"not a readable MyoGym .mat file ({type(exc).__name__}: {exc})") from exc
 
 
-def load(tree: SourceTree, placement: str) -> list[Recording]:
+def load(tree: FileTree, placement: str) -> list[Recording]:
     """Recordings per person and continuous run."""
     members = [m for m in tree.members() if m.rsplit("/", 1)[-1] == "MyoGym.mat"]
     require_members(tree, members, "MyoGym.mat")
@@ -77,7 +77,7 @@ register_dataset(DatasetInfo(
     name="myogym",
     title="MyoGym",
     folder="myogym",
-    sources=("MyoGym.mat", "MyoGym", "MyoGym.zip"),
+    locations=("MyoGym.mat", "MyoGym", "MyoGym.zip"),
     native_rate_hz=50.0,
     channels=IMU_CHANNELS,
     class_names=CLASSES,

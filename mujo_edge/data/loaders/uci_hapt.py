@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mujo_edge.data.datasets import DatasetInfo, register_dataset, Download, OfficialSplit
+from mujo_edge.data.datasets import DatasetInfo, Download, OfficialSplit, register_dataset
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.data.loaders._common import match_members, parse_table, require_members
 from mujo_edge.data.recording import NULL_LABEL, Recording
-from mujo_edge.data.sources import SourceTree
 from mujo_edge.data.spec import IMU_CHANNELS, STANDARD_GRAVITY
 from mujo_edge.errors import CorruptFileError
 
@@ -20,7 +20,7 @@ CLASSES = ("walking", "walking_upstairs", "walking_downstairs", "sitting", "stan
            "stand_to_sit", "sit_to_stand", "sit_to_lie", "lie_to_sit", "stand_to_lie", "lie_to_stand")
 
 
-def load(tree: SourceTree, placement: str) -> list[Recording]:
+def load(tree: FileTree, placement: str) -> list[Recording]:
     """One recording per experiment (subject ``"YY"`` as int string, session ``"expXX"``)."""
     acc_files = {(int(h.group(1)), int(h.group(2))): m
                  for m, h in match_members(tree, r"(?:^|/)RawData/acc_exp(\d+)_user(\d+)\.txt$")}
@@ -64,7 +64,7 @@ register_dataset(DatasetInfo(
     name="uci_hapt",
     title="UCI HAPT (raw)",
     folder="uci_hapt",
-    sources=("HAPT", "RawData", "HAPT_RawData.tar.xz", "HAPT.zip"),
+    locations=("HAPT", "RawData", "HAPT_RawData.tar.xz", "HAPT.zip"),
     native_rate_hz=50.0,
     channels=IMU_CHANNELS,
     class_names=CLASSES,

@@ -11,10 +11,10 @@ import io
 
 import numpy as np
 
-from mujo_edge.data.datasets import DatasetInfo, register_dataset, Download, OfficialSplit
+from mujo_edge.data.datasets import DatasetInfo, Download, OfficialSplit, register_dataset
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.data.loaders._common import match_members, require_members
 from mujo_edge.data.recording import Recording
-from mujo_edge.data.sources import SourceTree
 from mujo_edge.data.spec import IMU_CHANNELS, STANDARD_GRAVITY
 from mujo_edge.errors import CorruptFileError
 
@@ -22,7 +22,7 @@ CLASSES = ("walking_forward", "walking_left", "walking_right", "walking_upstairs
            "running_forward", "jumping_up", "sitting", "standing", "sleeping", "elevator_up", "elevator_down")
 
 
-def load(tree: SourceTree, placement: str) -> list[Recording]:
+def load(tree: FileTree, placement: str) -> list[Recording]:
     """All trial files as recordings (subject ``"N"``, session ``"a{m}t{n}"``), 100 Hz."""
     from scipy.io import loadmat
 
@@ -57,7 +57,7 @@ register_dataset(DatasetInfo(
     name="usc_had",
     title="USC-HAD",
     folder="usc_had",
-    sources=("USC-HAD", "USC-HAD.tar.xz", "USC-HAD.zip"),
+    locations=("USC-HAD", "USC-HAD.tar.xz", "USC-HAD.zip"),
     native_rate_hz=100.0,
     channels=IMU_CHANNELS,
     class_names=CLASSES,

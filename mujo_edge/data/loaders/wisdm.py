@@ -20,11 +20,11 @@ from collections import defaultdict
 
 import numpy as np
 
-from mujo_edge.data.datasets import DatasetInfo, register_dataset, Download
+from mujo_edge.data.datasets import DatasetInfo, Download, register_dataset
+from mujo_edge.data.filetree import FileTree
 from mujo_edge.data.loaders._common import match_members, require_members
 from mujo_edge.data.preprocess import interpolate_uniform
 from mujo_edge.data.recording import Recording
-from mujo_edge.data.sources import SourceTree
 from mujo_edge.data.spec import ACC_CHANNELS, IMU_CHANNELS
 from mujo_edge.errors import CorruptFileError
 
@@ -40,7 +40,7 @@ RATE_HZ = 20.0
 MAX_GAP_S = 1.0
 
 
-def parse_lines(tree: SourceTree, member: str, data: bytes, n_numeric: int) -> tuple[np.ndarray, list[str], np.ndarray]:
+def parse_lines(tree: FileTree, member: str, data: bytes, n_numeric: int) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Parse ``subject,code,<n_numeric numbers>;`` lines → (subjects int64, codes, values float64 (N, n_numeric))."""
     subjects, codes, values = [], [], []
     for lineno, line in enumerate(data.decode("ascii", errors="strict").splitlines(), 1):
@@ -72,7 +72,7 @@ def _runs(codes: list[str]) -> list[tuple[str, int, int]]:
     return runs
 
 
-def load_reduced(tree: SourceTree, placement: str) -> list[Recording]:
+def load_reduced(tree: FileTree, placement: str) -> list[Recording]:
     """Reduced watch accelerometer copy: one recording per contiguous activity run."""
     found = match_members(tree, r"(?:^|/)data_(\d{4})_accel_watch\.txt$")
     require_members(tree, found, "WISDM data_16XX_accel_watch.txt files")
@@ -117,7 +117,7 @@ def _timed(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     return v[keep, 0] * 1e-9, v[keep, 1:4], int((~keep).sum())
 
 
-def load_raw(tree: SourceTree, placement: str) -> list[Recording]:
+def load_raw(tree: FileTree, placement: str) -> list[Recording]:
     """Original raw folder: acc + gyro of one device (``placement`` picks watch or phone) on a 20 Hz grid."""
     device = "watch" if placement.startswith("wrist") else "phone"
     files: dict[str, dict[int, str]] = {"accel": {}, "gyro": {}}
@@ -175,7 +175,7 @@ register_dataset(DatasetInfo(
     name="wisdm2019",
     title="WISDM-2019 raw (phone + watch, acc + gyro)",
     folder="wisdm2019",
-    sources=("wisdm-dataset", "wisdm-dataset.zip", "wisdm+smartphone+and+smartwatch+activity+and+biometrics+dataset.zip"),
+    locations=("wisdm-dataset", "wisdm-dataset.zip", "wisdm+smartphone+and+smartwatch+activity+and+biometrics+dataset.zip"),
     native_rate_hz=RATE_HZ,
     channels=IMU_CHANNELS,
     class_names=CLASSES,
@@ -195,7 +195,7 @@ register_dataset(DatasetInfo(
     name="wisdm2019_watch6",
     title="WISDM-2019 watch accelerometer, reduced 6-activity copy",
     folder="wisdm2019",
-    sources=("train", "wisdm_watch_accel_reduced6.tar.xz"),
+    locations=("train", "wisdm_watch_accel_reduced6.tar.xz"),
     native_rate_hz=RATE_HZ,
     channels=ACC_CHANNELS,
     class_names=REDUCED_CLASSES,

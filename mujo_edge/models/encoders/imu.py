@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from mujo_edge.models.encoders import IMU_ENCODERS, EncoderEntry
-from mujo_edge.placements import PLACEMENTS
+from mujo_edge.errors import SpecMismatchError
+from mujo_edge.models.encoders.registry import IMU_ENCODERS, EncoderEntry
+from mujo_edge.placements import PLACEMENTS, check_placement
 
 #: Row of the site-embedding table used for an unknown placement (``"any"``).
 UNKNOWN_SITE = len(PLACEMENTS)
@@ -26,7 +27,6 @@ UNKNOWN_SITE = len(PLACEMENTS)
 
 def site_index_of(placement: str) -> int:
     """Site-embedding row of a placement name (``"any"`` → :data:`UNKNOWN_SITE`)."""
-    from mujo_edge.placements import check_placement
 
     check_placement(placement, allow_any=True)
     return UNKNOWN_SITE if placement == "any" else PLACEMENTS.index(placement)
@@ -153,7 +153,7 @@ class TransformerImuEncoder(nn.Module):
         cond = self.cond(site_index, channel_mask).to(tok.dtype)[:, None, :]
         tok = torch.cat([cond, tok], dim=1)                               # (B, 1 + T/patch, D)
         if tok.shape[1] > self.pos.shape[1]:
-            raise ValueError(f"window of {x.shape[1]} samples exceeds max_len {self.cfg.max_len}")
+            raise SpecMismatchError(f"window of {x.shape[1]} samples exceeds max_len {self.cfg.max_len}")
         h = self.body(tok + self.pos[:, : tok.shape[1]])
         return self.norm(h[:, 1:].mean(dim=1))                             # (B, D)
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from mujo_edge.models.encoders import POSE_ENCODERS, EncoderEntry
+from mujo_edge.errors import SpecMismatchError
 from mujo_edge.models.encoders.imu import _ResBlock
+from mujo_edge.models.encoders.registry import POSE_ENCODERS, EncoderEntry
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class STConvPoseEncoder(nn.Module):
         """``pose (B, T, J, 3)`` metres → ``(B, out_dim)``."""
         b, t, j, _ = pose.shape
         if j != self.cfg.joints:
-            raise ValueError(f"pose has {j} joints, the pose encoder was built for {self.cfg.joints}")
+            raise SpecMismatchError(f"pose has {j} joints, the pose encoder was built for {self.cfg.joints}")
         pose = pose.float()
         centre = pose.mean(dim=2, keepdim=True)                                  # (B, T, 1, 3)
         rel = pose - centre                                                      # (B, T, J, 3) m

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from mujo_edge.models.encoders import TEXT_ENCODERS, EncoderEntry
+from mujo_edge.errors import SpecMismatchError, require
+from mujo_edge.models.encoders.registry import TEXT_ENCODERS, EncoderEntry
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,6 @@ class MiniLMConfig:
 @functools.lru_cache(maxsize=2)
 def _sentence_model(package: str) -> object:
     """Load the packaged sentence-transformers model once per process, offline, on CPU."""
-    from mujo_edge.errors import require
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -83,7 +83,7 @@ class MiniLMTextEncoder(nn.Module):
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:
         """``(B, 384)`` precomputed embeddings → the same ``(B, 384)``."""
         if prepared.dim() != 2 or prepared.shape[1] != self.cfg.dim:
-            raise ValueError(f"minilm text encoder takes precomputed (B, {self.cfg.dim}) embeddings, got {tuple(prepared.shape)}")
+            raise SpecMismatchError(f"minilm text encoder takes precomputed (B, {self.cfg.dim}) embeddings, got {tuple(prepared.shape)}")
         return prepared.float()
 
 
@@ -132,7 +132,7 @@ class HashBowTextEncoder(nn.Module):
     def forward(self, prepared: torch.Tensor) -> torch.Tensor:
         """``(B, L)`` long token ids → ``(B, dim)``."""
         if prepared.dtype != torch.long or prepared.dim() != 2:
-            raise ValueError(f"hashbow text encoder takes (B, L) long token ids, got {prepared.dtype} {tuple(prepared.shape)}")
+            raise SpecMismatchError(f"hashbow text encoder takes (B, L) long token ids, got {prepared.dtype} {tuple(prepared.shape)}")
         return self.mlp(self.bag(prepared))
 
 

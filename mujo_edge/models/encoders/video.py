@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from mujo_edge.models.encoders import VIDEO_ENCODERS, EncoderEntry
+from mujo_edge.models.encoders.registry import VIDEO_ENCODERS, EncoderEntry
 
 
 @dataclass(frozen=True)

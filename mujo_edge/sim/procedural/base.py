@@ -5,7 +5,6 @@ An activity generator is a function ``gen(ctx: Context) -> Program`` registered 
 A :class:`Program` gives named joint angles over time (see :data:`mujo_edge.sim.skeleton.DOFS`), the
 heading, and either an explicit pelvis trajectory (gaits and planted-feet movements, whose legs are solved
 by inverse kinematics) or support candidates from which :func:`realize` solves it:
-
 * vertical: at every frame the root is raised until no support point is below its level, so the lowest
   active support touches it (feet neither float nor sink); frames without an active support are ballistic
   (``z̈ = −g``) between take-off and landing, and still never sink through the floor;
@@ -24,7 +23,7 @@ import numpy as np
 from mujo_edge.data.spec import STANDARD_GRAVITY
 from mujo_edge.errors import ConfigError
 from mujo_edge.registry import Registry
-from mujo_edge.sim.kinematics import axis_angle, forward_kinematics, lowpass, planar_ik, qrot
+from mujo_edge.sim.kinematics import axis_angle, forward_kinematics, keyframes, lowpass, planar_ik, qrot
 from mujo_edge.sim.motion import Motion
 from mujo_edge.sim.skeleton import JOINT_INDEX, PARENTS, Body, local_rotations
 
@@ -237,7 +236,6 @@ def limb_ik(v: np.ndarray, a: float, b: float, distal_forward: bool, soft: float
 
 def cycle(phase: np.ndarray, keys: list[tuple[float, float]]) -> np.ndarray:
     """Periodic minimum-jerk keyframe curve: ``keys`` = ``(fraction of the cycle, value)``, first at 0."""
-    from mujo_edge.sim.kinematics import keyframes
 
     times = [k[0] for k in keys] + [1.0]
     values = [k[1] for k in keys] + [keys[0][1]]

@@ -13,7 +13,7 @@ from synth_datasets import write_hmp, write_motionsense, zip_folder
 from mujo_edge.data import IMU_CHANNELS, Recording, get_dataset, prepare
 from mujo_edge.data.csvio import read_recording_csv, write_recording_csv
 from mujo_edge.data.prepare import cache_file
-from mujo_edge.data.sources import manifest_key, open_tree
+from mujo_edge.data.filetree import manifest_key, open_tree
 from mujo_edge.errors import CorruptFileError
 
 

@@ -28,7 +28,7 @@ import time
 from collections import Counter
 from typing import Callable, Optional
 
-from mujo_edge.errors import require
+from mujo_edge.errors import BridgeError, require
 
 require("dbus_fast", "ble", "the fake BlueZ service of the simulated watch")
 
@@ -86,7 +86,7 @@ class Peripheral:
             for c in chars:
                 if c.uuid == uuid.lower():
                     return c
-        raise KeyError(f"{self.name} has no characteristic {uuid}")
+        raise BridgeError(f"{self.name} has no characteristic {uuid}")
 
     def notify(self, uuid: str, data: bytes) -> bool:
         """Send one notification; returns False when nobody is connected and subscribed."""

@@ -11,6 +11,7 @@ the quickstart, tests and benchmarks).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 import os
@@ -22,10 +23,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from mujo_edge.firmware_bridge.sim.dbus_session import ENV_VAR, PrivateBus, dbus_daemon_path
+from mujo_edge.firmware_bridge.sim.watch import WatchSimConfig
+
 from mujo_edge.config import to_dict
-from mujo_edge.errors import BridgeError
-from mujo_edge.firmware_bridge.dbus_session import ENV_VAR, PrivateBus
-from mujo_edge.firmware_bridge.watch_sim import WatchSimConfig
+from mujo_edge.errors import BridgeError, MujoEdgeError
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +36,17 @@ log = logging.getLogger(__name__)
 #: first): started from a source checkout with a non-editable install, ``./mujo_edge`` would otherwise
 #: shadow the installed package, which alone holds ``mujo_edge.firmware_bridge``.
 _BOOTSTRAP = ("import runpy, sys; sys.path.pop(0); "
-              "runpy.run_module('mujo_edge.firmware_bridge.watch_sim', run_name='__main__', alter_sys=True)")
+              "runpy.run_module('mujo_edge.firmware_bridge.sim.watch', run_name='__main__', alter_sys=True)")
+
+
+def simulator_unavailable() -> str | None:
+    """Why the simulated watch cannot run here (no dbus-daemon, no bleak / dbus-fast), or None."""
+    try:
+        dbus_daemon_path()
+    except MujoEdgeError as exc:
+        return str(exc)
+    lacking = [m for m in ("bleak", "dbus_fast") if importlib.util.find_spec(m) is None]
+    return f"{' and '.join(lacking)} not installed (pip install 'mujo-edge[ble]')" if lacking else None
 
 
 def watch_sim_command(*args: str) -> list[str]:

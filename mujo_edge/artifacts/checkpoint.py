@@ -4,8 +4,9 @@ A checkpoint is a folder::
 
     RUN/
       model.safetensors     weights (strict key check on load)
-      checkpoint.json       kind, model name + config, sensor spec, label names, step, metrics,
-                            git commit, creation time, sha256 of the weights
+      checkpoint.json       provenance header (format, version, git commit, creation time, sha256
+                            of the weights; :mod:`mujo_edge.artifacts.header`), kind, model name +
+                            config, sensor spec, label names, step, metrics
 
 ``kind`` says what the weights are (``classifier``, ``mujo``, ``student``, ...); loaders ask for the
 kinds they accept and get a :class:`CheckpointError` naming the kind found otherwise. Both files are
@@ -15,16 +16,22 @@ to its JSON (e.g. a copy interrupted between the two files).
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import torch
+from torch import nn
+
+from mujo_edge.artifacts.header import check_header, make_header
+from mujo_edge.config import to_dict
+from mujo_edge.data.protocol import SplitWindows, recorded_split
 from mujo_edge.data.spec import SensorSpec
 from mujo_edge.errors import CheckpointError, ConfigError
-from mujo_edge.provenance import atomic_write_bytes, atomic_write_text, git_commit, sha256_file
+from mujo_edge.provenance import atomic_write_bytes, atomic_write_text, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +58,9 @@ class Checkpoint:
     created: str = ""
     weights_sha256: str = ""
 
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self) -> dict[str, torch.Tensor]:
         """The weights as a ``{name: torch.Tensor}`` dict (CPU)."""
-        from safetensors.torch import load_file
+        from safetensors.torch import load_file  # optional at import time: reading metadata needs no safetensors
 
         wpath = self.path / WEIGHTS
         if not wpath.exists():
@@ -68,29 +75,28 @@ class Checkpoint:
             raise CheckpointError(f"{wpath}: not a readable safetensors file ({exc})") from exc
 
 
-def save_checkpoint(path: str | Path, model: Any, kind: str, model_name: str, model_config: dict[str, Any],
+def save_checkpoint(path: str | Path, model: nn.Module | Mapping[str, torch.Tensor], kind: str, model_name: str,
+                    model_config: dict[str, Any],
                     spec: SensorSpec, label_names: tuple[str, ...] | list[str] | None = None, step: int = 0,
                     metrics: dict[str, Any] | None = None, extra: dict[str, Any] | None = None) -> Path:
     """Write ``model``'s weights and metadata to folder ``path`` (created); returns the folder.
 
     ``model`` is an ``nn.Module`` or a state dict. Tensors are made contiguous CPU copies.
     """
-    from safetensors.torch import save
-
-    from mujo_edge.config import to_dict
+    from safetensors.torch import save  # loaded on first write, like state_dict() on first read
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
     state = model.state_dict() if hasattr(model, "state_dict") else dict(model)
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state.items()}
     atomic_write_bytes(path / WEIGHTS, save(tensors))
+    header = make_header(FORMAT, FORMAT_VERSION, path / WEIGHTS)
     meta = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind,
+        **header, "kind": kind,
         "model": {"name": model_name, "config": to_dict(model_config)},
         "sensor_spec": spec.to_dict(), "label_names": list(label_names) if label_names is not None else None,
         "step": int(step), "metrics": to_dict(metrics or {}), "extra": to_dict(extra or {}),
-        "git_commit": git_commit(), "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "weights_sha256": sha256_file(path / WEIGHTS),
+        "weights_sha256": header["sha256"],  # the name readers before the shared header look for
     }
     atomic_write_text(path / META, json.dumps(meta, indent=2) + "\n")
     log.info("saved %s checkpoint %s (step %d)", kind, path, step)
@@ -117,11 +123,7 @@ def load_checkpoint(path: str | Path, kinds: tuple[str, ...] | list[str] | str |
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise CheckpointError(f"{meta_path}: not valid JSON ({exc})") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CheckpointError(f"{meta_path}: format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r}")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(f"{meta_path}: format version {meta['format_version']} is newer than this mujo-edge "
-                              f"understands ({FORMAT_VERSION}); upgrade mujo-edge")
+    check_header(meta, FORMAT, FORMAT_VERSION, lambda msg: CheckpointError(f"{meta_path}: {msg}"))
     if isinstance(kinds, str):
         kinds = (kinds,)
     if kinds is not None and meta.get("kind") not in kinds:
@@ -133,13 +135,13 @@ def load_checkpoint(path: str | Path, kinds: tuple[str, ...] | list[str] | str |
             spec=spec, label_names=tuple(meta["label_names"]) if meta.get("label_names") is not None else None,
             step=int(meta.get("step", 0)), metrics=meta.get("metrics", {}), extra=meta.get("extra", {}),
             git_commit=meta.get("git_commit", "unknown"), created=meta.get("created", ""),
-            weights_sha256=meta.get("weights_sha256", ""),
+            weights_sha256=meta.get("weights_sha256") or meta.get("sha256", ""),
         )
     except (KeyError, TypeError, ConfigError) as exc:
         raise CheckpointError(f"{meta_path}: incomplete or invalid metadata ({exc})") from exc
 
 
-def load_state_strict(model: Any, state: dict[str, Any], where: str) -> None:
+def load_state_strict(model: nn.Module, state: Mapping[str, torch.Tensor], where: str) -> None:
     """``model.load_state_dict(state, strict=True)`` with a :class:`CheckpointError` listing bad keys."""
     own = model.state_dict()
     missing = sorted(set(own) - set(state))
@@ -151,3 +153,14 @@ def load_state_strict(model: Any, state: dict[str, Any], where: str) -> None:
             f"shape mismatch {[(k, tuple(state[k].shape), tuple(own[k].shape)) for k in shapes[:5]]})"
         )
     model.load_state_dict(state, strict=True)
+
+
+def checkpoint_split(ckpt: Checkpoint, data_root: str | Path | None = None, source: str | None = None,
+                     fold: int = 0, folds: int = 5) -> SplitWindows:
+    """The held-out test and calibration windows of the split recorded in ``ckpt.extra["data"]``.
+
+    See :func:`mujo_edge.data.protocol.recorded_split`; ``source`` / ``fold`` are used only when the
+    checkpoint records no split.
+    """
+    return recorded_split(ckpt.extra.get("data") if isinstance(ckpt.extra, dict) else None, ckpt.spec,
+                          ckpt.label_names, str(ckpt.path), data_root, source=source, fold=fold, folds=folds)

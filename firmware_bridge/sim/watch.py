@@ -1,6 +1,6 @@
 """The simulated smartwatch: a fake BlueZ peripheral that streams a recording over our protocol.
 
-It runs as its own process (``python -m mujo_edge.firmware_bridge.watch_sim``, or ``mujo-edge
+It runs as its own process (``python -m mujo_edge.firmware_bridge.sim.watch``, or ``mujo-edge
 watch-sim``) on a private D-Bus, so the real bleak client in another process scans, connects,
 subscribes and receives notifications exactly as with hardware. Two device profiles:
 
@@ -17,21 +17,28 @@ can compare what the bridge reports with what really happened.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
 import os
+import signal
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from mujo_edge.data.spec import STANDARD_GRAVITY
-from mujo_edge.errors import ConfigError
 from mujo_edge.firmware_bridge import polar
 from mujo_edge.firmware_bridge import protocol as P
+
+from mujo_edge.config import from_dict
+from mujo_edge.data.preprocess import resample, select_channels
+from mujo_edge.data.refs import RECORDING_KINDS, load_recording, parse_ref
+from mujo_edge.data.spec import STANDARD_GRAVITY
+from mujo_edge.errors import ConfigError
+from mujo_edge.provenance import atomic_write_text
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +101,8 @@ class WatchSimConfig:
     """The simulated watch (saved as JSON and passed to the simulator process).
 
     Attributes:
-        source: what to stream (see :mod:`mujo_edge.firmware_bridge.sources`).
+        source: what to stream, a recording reference (:mod:`mujo_edge.data.refs`): ``synthetic[:SECONDS]``,
+            ``dataset:NAME[:SUBJECT[:SESSION]]`` or a recording CSV path.
         profile: ``mujo`` or ``polar``.
         name / address: what the watch advertises.
         rates_hz: sample rates the device supports; it applies the one nearest to the request
@@ -137,17 +145,17 @@ class WatchSimConfig:
             raise ConfigError(f"bad rates {self.rates_hz} or true_rate_factor {self.true_rate_factor}")
         if self.mtu < 23:
             raise ConfigError(f"ATT MTU must be >= 23, got {self.mtu}")
+        parse_ref(self.source, RECORDING_KINDS)  # a bad source fails here, not in the simulator process
 
 
 class WatchDevice:
     """The watch's behaviour behind the fake BlueZ peripheral (one per simulator process)."""
 
     def __init__(self, cfg: WatchSimConfig) -> None:
-        from mujo_edge.firmware_bridge.fake_bluez import Characteristic, Peripheral
-        from mujo_edge.firmware_bridge.sources import load_source
+        from mujo_edge.firmware_bridge.sim.fake_bluez import Characteristic, Peripheral  # needs dbus-fast (ble extra)
 
         self.cfg = cfg
-        self.rec, self.class_names = load_source(cfg.source, cfg.data_dir)
+        self.rec, self.class_names = load_recording(cfg.source, cfg.data_dir)
         self.rng = np.random.default_rng(cfg.faults.seed)
         self.stats: Counter = Counter()
         self.boot = time.monotonic()
@@ -262,8 +270,6 @@ class WatchDevice:
 
     # ------------------------------------------------------------------ streaming
     def _source_at(self, rate: float) -> np.ndarray:
-        from mujo_edge.data.preprocess import resample, select_channels
-
         if rate not in self._resampled:
             x, _ = select_channels(self.rec, P.FORMAT_CHANNELS[P.Format.IMU6])
             self._resampled[rate] = resample(x, self.rec.rate_hz, rate)
@@ -367,7 +373,7 @@ class WatchDevice:
 
 async def serve(cfg: WatchSimConfig, bus_address: str, stop: asyncio.Event, on_ready: Any = None) -> WatchDevice:
     """Run the watch on the bus until ``stop`` is set; returns the device (its ``info()`` has the counts)."""
-    from mujo_edge.firmware_bridge.fake_bluez import FakeBlueZ
+    from mujo_edge.firmware_bridge.sim.fake_bluez import FakeBlueZ  # needs dbus-fast (ble extra)
 
     device = WatchDevice(cfg)
     bluez = FakeBlueZ(bus_address, [device.peripheral])
@@ -386,13 +392,7 @@ async def serve(cfg: WatchSimConfig, bus_address: str, stop: asyncio.Event, on_r
 
 def main(argv: list[str] | None = None) -> int:
     """Simulator process: ``--bus ADDRESS --config JSON [--stats FILE]``; prints ``READY {json}`` when up."""
-    import argparse
-    import signal
-    import sys
-
-    from mujo_edge.config import from_dict
-
-    ap = argparse.ArgumentParser(prog="python -m mujo_edge.firmware_bridge.watch_sim")
+    ap = argparse.ArgumentParser(prog="python -m mujo_edge.firmware_bridge.sim.watch")
     ap.add_argument("--bus", required=True)
     ap.add_argument("--config", required=True, help="WatchSimConfig as JSON")
     ap.add_argument("--stats", help="write the final counters here as JSON")
@@ -422,8 +422,6 @@ def main(argv: list[str] | None = None) -> int:
 
     device = asyncio.run(run())
     if args.stats:
-        from mujo_edge.provenance import atomic_write_text
-
         atomic_write_text(args.stats, json.dumps(device.info(), indent=2))
     sys.stdout.flush()
     return 0

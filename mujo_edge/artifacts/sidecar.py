@@ -15,15 +15,18 @@ give the scale, zero point and the exact formulas an app applies (quantize ``x_n
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import logging
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from mujo_edge.artifacts.header import check_header, make_header
+from mujo_edge.config import to_dict
 from mujo_edge.data.spec import SensorSpec
 from mujo_edge.errors import ConfigError, CorruptFileError
-from mujo_edge.provenance import atomic_write_text, git_commit, sha256_file
+from mujo_edge.provenance import atomic_write_text, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +66,6 @@ def io_contract(spec: SensorSpec, num_classes: int,
         tensor a ``quantization`` block with ``scale``, ``zero_point``, ``qmin`` / ``qmax`` and the
         ``formula`` (quantize the normalized input; dequantize the logits).
     """
-    import numpy as np
-
     io = io or {}
     sections = {
         "input": {"shape": [1, spec.window, len(spec.channels)], "layout": "window, channel", "normalized": True,
@@ -94,16 +95,12 @@ def build_sidecar(model_file: Path, backend: str, precision: str, spec: SensorSp
     ``io`` is the file's tensor contract as its runtime reports it (see :func:`io_contract`); the
     remaining keyword sections are added verbatim.
     """
-    from mujo_edge import __version__
-
     inp, outp = io_contract(spec, len(label_names), io)
     meta: dict[str, Any] = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "file": model_file.name, "backend": backend,
-        "precision": precision, "sha256": sha256_file(model_file), "size_bytes": model_file.stat().st_size,
+        **make_header(FORMAT, FORMAT_VERSION, model_file), "file": model_file.name, "backend": backend,
+        "precision": precision, "size_bytes": model_file.stat().st_size,
         "model": model, "sensor_spec": spec.to_dict(), "label_names": list(label_names),
-        "input": inp, "output": outp,
-        "source_checkpoint": source_checkpoint, "mujo_edge_version": __version__, "git_commit": git_commit(),
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "input": inp, "output": outp, "source_checkpoint": source_checkpoint,
     }
     meta.update(sections)
     return meta
@@ -111,8 +108,6 @@ def build_sidecar(model_file: Path, backend: str, precision: str, spec: SensorSp
 
 def write_sidecar(model_file: str | Path, meta: dict[str, Any]) -> Path:
     """Write ``meta`` as ``<model_file>.json`` (atomically); returns its path."""
-    from mujo_edge.config import to_dict
-
     path = sidecar_path(model_file)
     atomic_write_text(path, json.dumps(to_dict(meta), indent=2) + "\n")
     return path
@@ -134,11 +129,7 @@ def read_sidecar(model_file: str | Path, check_hash: bool = True) -> dict[str, A
         meta = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CorruptFileError(path, f"not valid JSON ({exc})") from exc
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise CorruptFileError(path, f"format {meta.get('format') if isinstance(meta, dict) else None!r}, expected {FORMAT!r}")
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise CorruptFileError(path, f"format version {meta['format_version']} is newer than this mujo-edge "
-                                     f"understands ({FORMAT_VERSION})")
+    check_header(meta, FORMAT, FORMAT_VERSION, lambda msg: CorruptFileError(path, msg))
     missing = [k for k in REQUIRED if k not in meta]
     if missing:
         raise CorruptFileError(path, f"missing keys {missing}")

@@ -1,4 +1,5 @@
-"""What the simulated watch streams: synthetic signal, recording CSVs, one recording of a real dataset."""
+"""Data references (what distill, predict, live and the simulated watch read): synthetic signal, recording CSVs,
+one recording of a real dataset, and the errors that name the valid forms."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ import numpy as np
 import pytest
 
 from mujo_edge.data.csvio import write_recording_csv
+from mujo_edge.data.refs import RECORDING_KINDS, WINDOW_KINDS, DataRef, parse_ref
+from mujo_edge.data.refs import load_recording as load_source
+from mujo_edge.data.synthetic import SYNTHETIC_CLASSES, synthetic_recording
 from mujo_edge.errors import ConfigError, DataError
-from mujo_edge.firmware_bridge.sources import SYNTHETIC_CLASSES, load_source, synthetic_recording
-from mujo_edge.firmware_bridge.watch_sim import FaultConfig, WatchSimConfig
 
 
 def test_synthetic_source_is_deterministic_and_labelled():
@@ -39,15 +41,6 @@ def test_bad_sources_name_the_valid_forms(source, error, message):
         load_source(source)
 
 
-def test_fault_spec_parsing():
-    f = FaultConfig.parse("loss=0.02,reorder=0.01,drop=5+12.5,down=0.5,seed=3")
-    assert (f.loss, f.reorder, f.drop_at_s, f.down_s, f.seed) == (0.02, 0.01, (5.0, 12.5), 0.5, 3)
-    with pytest.raises(ConfigError, match="sum to <= 1"):
-        FaultConfig(loss=0.7, corrupt=0.5)
-    with pytest.raises(ConfigError, match="unknown watch profile 'fitbit'; valid: mujo, polar"):
-        WatchSimConfig(profile="fitbit")
-
-
 @pytest.mark.realdata
 def test_one_motionsense_recording_is_loaded_and_cached(require_dataset, tmp_path):
     root = require_dataset("motionsense")
@@ -59,15 +52,15 @@ def test_one_motionsense_recording_is_loaded_and_cached(require_dataset, tmp_pat
     np.testing.assert_allclose(again.data, rec.data, rtol=1e-5, atol=1e-5)
 
 
-def test_watch_sim_child_uses_the_installed_package_not_a_mujo_edge_folder_in_the_cwd(tmp_path):
-    """Started from a source checkout with a non-editable install, ``./mujo_edge`` (which has no
-    ``firmware_bridge``) must not shadow the installed package in the simulator's child process."""
-    import subprocess
-
-    from mujo_edge.firmware_bridge.sim_process import watch_sim_command
-
-    (tmp_path / "mujo_edge").mkdir()
-    (tmp_path / "mujo_edge" / "__init__.py").write_text("")
-    proc = subprocess.run(watch_sim_command("--help"), cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "--bus" in proc.stdout
+def test_one_parser_for_every_consumer():
+    """distill / export take windows, live / watch-sim / predict a recording: the same strings, one parser."""
+    assert parse_ref("dataset:motionsense:3:jog_9") == DataRef("dataset", "motionsense", "3", "jog_9")
+    assert str(parse_ref("dataset:motionsense:3:jog_9")) == "dataset:motionsense:3:jog_9"
+    assert parse_ref("motionsense", WINDOW_KINDS) == DataRef("dataset", "motionsense")  # a bare dataset name
+    assert parse_ref("windows:/tmp/w.npz", WINDOW_KINDS) == DataRef("windows", "/tmp/w.npz")
+    assert parse_ref("synthetic:12", RECORDING_KINDS) == DataRef("synthetic", seconds=12.0)
+    assert parse_ref("rec.csv", RECORDING_KINDS) == DataRef("csv", "rec.csv")
+    with pytest.raises(ConfigError, match="unknown window source 'synthetic'; valid window sources: dataset, windows"):
+        parse_ref("synthetic:5", WINDOW_KINDS, "window source")
+    with pytest.raises(ConfigError, match="unknown source 'windows'"):
+        parse_ref("windows:a.npz", RECORDING_KINDS)

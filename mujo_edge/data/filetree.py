@@ -1,6 +1,6 @@
 """Read dataset files as published: an extracted folder, a ``.tar.*`` or a ``.zip`` archive.
 
-Loaders see a :class:`SourceTree` and never care which one it is. Archives are read member by member
+Loaders see a :class:`FileTree` and never care which one it is. Archives are read member by member
 without extracting them to disk. When a sha256 manifest of the original files is known (shipped in
 ``mujo_edge/data/manifests``), every member read is checked against it, so a corrupted or truncated
 file raises :class:`CorruptFileError` naming the file.
@@ -44,7 +44,7 @@ def load_manifest(name: str) -> dict[str, str]:
     return out
 
 
-class SourceTree:
+class FileTree:
     """Files of one dataset source. Members are POSIX paths relative to the source root."""
 
     def __init__(self, path: Path, manifest: dict[str, str] | None = None) -> None:
@@ -82,6 +82,12 @@ class SourceTree:
             return data
         raise DataError(f"{self.path}: no member {member!r}")
 
+    def view(self, members: list[str]) -> FileTree:
+        """The same files restricted to ``members`` (e.g. one subject's files, fewer to parse)."""
+        sub = type(self)(self.path, self.manifest)
+        sub._members = sorted(members)
+        return sub
+
     def where(self, member: str) -> str:
         """Human-readable location of a member, for error messages."""
         return f"{self.path}/{member}" if self.path.is_dir() else f"{self.path}:{member}"
@@ -97,7 +103,7 @@ class SourceTree:
         self.verified += 1
 
 
-class DirTree(SourceTree):
+class DirTree(FileTree):
     """An extracted folder."""
 
     def members(self) -> list[str]:
@@ -113,7 +119,7 @@ class DirTree(SourceTree):
                 raise CorruptFileError(self.where(m), f"cannot read ({exc})") from exc
 
 
-class TarTree(SourceTree):
+class TarTree(FileTree):
     """A tar archive (optionally xz/gz/bz2 compressed), read in one sequential pass."""
 
     def members(self) -> list[str]:
@@ -139,7 +145,7 @@ class TarTree(SourceTree):
             raise CorruptFileError(self.path, f"truncated or corrupted archive ({type(exc).__name__}: {exc})") from exc
 
 
-class ZipTree(SourceTree):
+class ZipTree(FileTree):
     """A zip archive (members checked by their CRC as well)."""
 
     def members(self) -> list[str]:
@@ -163,7 +169,7 @@ class ZipTree(SourceTree):
             raise CorruptFileError(self.path, f"truncated or corrupted zip ({type(exc).__name__}: {exc})") from exc
 
 
-class FileTree(SourceTree):
+class SingleFileTree(FileTree):
     """A single published file (e.g. ``MyoGym.mat``) seen as a tree with one member."""
 
     def members(self) -> list[str]:
@@ -179,8 +185,8 @@ class FileTree(SourceTree):
             raise CorruptFileError(self.path, f"cannot read ({exc})") from exc
 
 
-def open_tree(path: Path, manifest: dict[str, str] | None = None) -> SourceTree:
-    """Open a folder, an archive or a single data file as a :class:`SourceTree`."""
+def open_tree(path: Path, manifest: dict[str, str] | None = None) -> FileTree:
+    """Open a folder, an archive or a single data file as a :class:`FileTree`."""
     path = Path(path)
     if path.is_dir():
         return DirTree(path, manifest)
@@ -190,7 +196,7 @@ def open_tree(path: Path, manifest: dict[str, str] | None = None) -> SourceTree:
     if any(name.endswith(s) for s in ARCHIVE_SUFFIXES):
         return TarTree(path, manifest)
     if path.is_file():
-        return FileTree(path, manifest)
+        return SingleFileTree(path, manifest)
     raise DataError(f"{path}: not a folder, a file or a known archive ({', '.join(ARCHIVE_SUFFIXES)})")
 
 

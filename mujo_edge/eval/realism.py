@@ -13,20 +13,27 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
+import torch
 
 from mujo_edge.activities import overlap
 from mujo_edge.corpus.store import open_corpus
-from mujo_edge.data import IMU_CHANNELS, Normalization, Recording, prepare, windows_from_recordings
+from mujo_edge.data.prepare import prepare, windows_from_recordings
+from mujo_edge.data.recording import Recording
+from mujo_edge.data.spec import IMU_CHANNELS, Normalization, SensorSpec
+from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import DataError
+from mujo_edge.metrics import accuracy, confusion_matrix, macro_f1, per_class_f1
+from mujo_edge.models.classifiers import build_classifier
+from mujo_edge.models.inference import predict_logits
+from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 
 log = logging.getLogger(__name__)
 
 
-def virtual_windows(corpus_dir: str | Path, classes: dict[str, tuple[str, ...]], site: str, spec: Any,
-                    split: str) -> Any:
+def virtual_windows(corpus_dir: str | Path, classes: dict[str, tuple[str, ...]], site: str, spec: SensorSpec,
+                    split: str) -> WindowSet:
     """WindowSet of corpus clips whose activity belongs to exactly one class, IMU at ``site``, cut with ``spec``."""
     ds = open_corpus(corpus_dir, split=split, fields=("imu",))
     if site not in ds.imu_sites:
@@ -51,14 +58,8 @@ def virtual_windows(corpus_dir: str | Path, classes: dict[str, tuple[str, ...]],
     return windows_from_recordings(recs, spec, "corpus", names, site)
 
 
-def realism_one(corpus_dir: str | Path, dataset: str, data_root: str | Path | None = None, seed: int = 0) -> dict:
+def realism_one(corpus_dir: str | Path, dataset: str, data_root: str | Path | None = None, seed: int = 0) -> dict[str, object]:
     """Train on virtual IMU, test on ``dataset``'s real windows of the overlapping classes."""
-    import torch
-
-    from mujo_edge.eval.metrics import accuracy, confusion_matrix, macro_f1, per_class_f1
-    from mujo_edge.models import build_classifier
-    from mujo_edge.train.supervised import SupervisedConfig, predict_logits, train_supervised
-
     t0 = time.perf_counter()
     real = prepare(dataset, data_root=data_root)
     ov = overlap(dataset)
