@@ -11,14 +11,15 @@ def main(path: str) -> None:
     order = {"student": 0, "teacher": 1, "peer": 2}
     rows.sort(key=lambda r: (order.get(r["role"], 9), r["model"], r["backend"], r["precision"], r["threads"]))
     print("| model | role | params | backend | precision | threads | file KB | median µs | p99 µs | peak extra MB "
-          "| MFLOP/window | floor µs | median / floor |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| MFLOP/window | floor µs | median / floor | TFLM arena KB |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         kb = f"{r['file_bytes'] / 1024:.1f}" if "file_bytes" in r else "–"
         mem = f"{r['peak_extra_memory_bytes'] / 2**20:.1f}" if "peak_extra_memory_bytes" in r else "–"
+        arena = f"{r['arena_bytes'] / 1024:.1f}" if r.get("arena_bytes") else "–"
         print(f"| {r['model']} | {r['role']} | {r['parameters']:,} | {r['backend']} | {r['precision']} | {r['threads']} "
               f"| {kb} | {r['median_us']:.1f} | {r['p99_us']:.1f} | {mem} | {r['flops_per_window'] / 1e6:.2f} "
-              f"| {r['flop_floor_us']:.2f} | {r['median_over_floor']:.0f} |")
+              f"| {r['flop_floor_us']:.2f} | {r['median_over_floor']:.0f} | {arena} |")
     if rows:
         print(f"\nCPU fp32 GEMM rate (1024³ matmul): {rows[0]['cpu_fp32_gemm_gflops']} GFLOP/s at 1 thread "
               f"(floor = FLOPs / (rate × threads))")

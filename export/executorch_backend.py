@@ -7,19 +7,28 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mujo_edge.export.calibration import head_module_name, leave_unquantized
+
+from mujo_edge.artifacts.contract import KEY as CONTRACT_KEY
 from mujo_edge.errors import ExportError, require
 from mujo_edge.provenance import atomic_write_bytes
 
 log = logging.getLogger(__name__)
 
 
-def export(model: Any, example: Any, calib: np.ndarray | None, path: Path) -> dict[str, Any]:
-    """Write an ExecuTorch program for ``model`` (see :mod:`mujo_edge.export.backends`)."""
+def export(model: Any, example: Any, calib: np.ndarray | None, path: Path,
+           contract: Callable[[dict[str, Any] | None], str] | None = None) -> dict[str, Any]:
+    """Write an ExecuTorch program for ``model`` (see :mod:`mujo_edge.export.backends`).
+
+    The contract (float32 I/O) is stored as the constant method ``mujo_edge_contract`` returning its JSON
+    text (ExecuTorch's ``constant_methods``: an EValue String in the program, readable without running it).
+    """
     import torch
 
     require("executorch", "export", "ExecuTorch export")
@@ -38,12 +47,14 @@ def export(model: Any, example: Any, calib: np.ndarray | None, path: Path) -> di
             from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
             q = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+            leave_unquantized(q, head_module_name(model))  # float logits (see export.calibration.head_module_name)
             m = prepare_pt2e(ep.module(), q)
             for x in calib:
                 m(torch.from_numpy(np.ascontiguousarray(x[None])))
             m = convert_pt2e(m)
             ep = torch.export.export(m, ex)
-        edge = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()])
+        constants = {CONTRACT_KEY: contract(None)} if contract is not None else None
+        edge = to_edge_transform_and_lower(ep, partitioner=[XnnpackPartitioner()], constant_methods=constants)
         delegation = _delegation(edge)
         buffer = edge.to_executorch().buffer
     except Exception as exc:  # the toolchain raises many unrelated types

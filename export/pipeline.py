@@ -5,7 +5,8 @@ Steps for each requested format:
 1. Rebuild the model from the checkpoint, fold BatchNorm into the convolutions, fix the input to one
    NORMALIZED window ``(1, W, C)`` float32.
 2. For int8, calibrate static post-training quantization with the backend's own quantizer on windows
-   of the calibration subjects (the fold's fit + validation subjects; never a test subject).
+   of the calibration subjects (the fold's fit + validation subjects; never a test subject), after
+   choosing the int8 input range on them (:mod:`mujo_edge.export.calibration`).
 3. Write ``{name}_{int8|fp32}{suffix}`` and its sidecar (sensor spec, label names, provenance, metrics,
    calibration), load it in its own runtime, run the held-out test windows and compare with the eager
    model (top-1 agreement ≥ 99 %, macro F1 within 1 point either way); the sidecar gets the numbers.
@@ -22,19 +23,25 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from mujo_edge.export.backends import BACKENDS
+from mujo_edge.export.backends import BACKENDS, check_precision
+from mujo_edge.export.calibration import choose_input_range
 from mujo_edge.export.toolchain_log import tail, toolchain_output
 from mujo_edge.export.verify import failure_message, verify_file
 
 from mujo_edge.artifacts.checkpoint import checkpoint_split, load_checkpoint
-from mujo_edge.artifacts.sidecar import build_sidecar, write_sidecar
+from mujo_edge.artifacts.contract import FIELDS as CONTRACT_FIELDS
+from mujo_edge.artifacts.contract import KEY as CONTRACT_KEY
+from mujo_edge.artifacts.contract import build_contract, contract_text, seal
+from mujo_edge.artifacts.sidecar import build_sidecar, io_contract, write_sidecar
 from mujo_edge.config import save_json, to_dict
+from mujo_edge.provenance import atomic_write_bytes
 from mujo_edge.errors import ConfigError, ExportError, VerificationError
 from mujo_edge.metrics import scores
 from mujo_edge.models.classifiers import classifier_from_checkpoint, count_parameters
@@ -45,6 +52,9 @@ log = logging.getLogger(__name__)
 
 #: Checkpoint kinds that can be exported.
 EXPORTABLE_KINDS: tuple[str, ...] = ("student", "classifier")
+#: where each file type keeps the embedded contract (recorded in the sidecar's ``embedded_contract``)
+EMBEDDED_WHERE: dict[str, str] = {".onnx": "ModelProto.metadata_props", ".tflite": "Model.metadata buffer",
+                                  ".pte": "constant method returning the JSON string"}
 
 
 @dataclass(frozen=True)
@@ -64,11 +74,14 @@ class ExportConfig:
         threads: runtime threads during verification.
         seed: sampling seed (calibration windows and the verification subset use separate generators
             derived from it, so one does not change the other).
+        quiet_toolchains: toolchain console output goes to ``<file>.log`` instead of the terminal.
+        input_range_search: clip the int8 input range to the percentile of the calibration inputs that keeps
+            the fp32 model's decisions best (:mod:`mujo_edge.export.calibration`); else their min / max.
     """
 
     formats: tuple[str, ...] = ("executorch", "tflite", "onnx")
     int8: bool = False
-    calib_windows: int = 512
+    calib_windows: int = 2048
     name: str | None = None
     source: str | None = None
     fold: int = 0
@@ -78,12 +91,14 @@ class ExportConfig:
     threads: int = 1
     seed: int = 0
     quiet_toolchains: bool = True  # toolchain console output goes to ``<file>.log`` (see export.toolchain_log)
+    input_range_search: bool = True
 
     def __post_init__(self) -> None:
         if not self.formats:
             raise ConfigError(f"no export format given; valid: {', '.join(BACKENDS.names())}")
         for f in self.formats:
             BACKENDS.get(f)
+        check_precision(tuple(self.formats), self.int8)
         if self.calib_windows < 1:
             raise ConfigError(f"calib_windows must be >= 1, got {self.calib_windows}")
         if not 0 < self.min_agreement <= 1 or self.max_f1_drop < 0:
@@ -143,9 +158,36 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
             report was written); the message names every failing file with its numbers.
         ExportError: a toolchain failed for one or more formats (also after trying all of them).
     """
-    t_start = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    created = _new_folders(out)
+    try:
+        return _export(checkpoint, out, cfg, data_root)
+    except BaseException:
+        _remove_if_empty(created)
+        raise
+
+
+def _new_folders(out: Path) -> list[Path]:
+    """The folders of ``out`` (itself and missing parents) that do not exist yet, deepest first."""
+    missing = []
+    p = out.absolute()
+    while not p.exists():
+        missing.append(p)
+        p = p.parent
+    return missing
+
+
+def _remove_if_empty(folders: list[Path]) -> None:
+    """Remove the folders an export created if it left them empty (a failed export leaves no empty ``--out``)."""
+    for f in folders:
+        try:
+            f.rmdir()  # only succeeds when empty
+        except OSError:
+            break
+
+
+def _export(checkpoint: str | Path, out: Path, cfg: ExportConfig, data_root: str | Path | None) -> list[ExportedFile]:
+    t_start = time.perf_counter()
     ckpt = load_checkpoint(checkpoint, kinds=EXPORTABLE_KINDS)
     if not ckpt.label_names:
         raise ConfigError(f"{ckpt.path}: checkpoint has no label names; exported classifiers need them")
@@ -166,14 +208,29 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
         calib_info = {"windows": int(len(pick)), "subjects": list(split.calib_subjects), "source": split.source,
                       "test_subjects": list(split.fold.test_subjects), "seed": cfg.seed,
                       "class_counts": np.bincount(split.y_calib[pick], minlength=k).tolist()}
+        if cfg.input_range_search:
+            lo, hi, calib_info["input_range"] = choose_input_range(model, calib)
+            calib = np.clip(calib, lo, hi).astype(np.float32)
     example = torch.from_numpy(spec.normalize(x_test[:1]))
     precision = "int8" if cfg.int8 else "fp32"
     name = cfg.name or ckpt.model_name
+    label_names = tuple(ckpt.label_names)
+    channels_used = list(ckpt.extra.get("channels_used") or spec.channels)
     source_ckpt = {"path": str(ckpt.path.resolve()), "kind": ckpt.kind, "model_name": ckpt.model_name,
                    "weights_sha256": ckpt.weights_sha256, "git_commit": ckpt.git_commit, "step": ckpt.step,
                    "metrics": {k: v for k, v in ckpt.metrics.items() if k != "distill"}}
     model_info = {"name": ckpt.model_name, "config": ckpt.model_config, "parameters": count_parameters(model),
                   "version": f"{ckpt.model_name}-{ckpt.weights_sha256[:12]}", "batchnorm_folded": True}
+
+    def contract_for(backend: str) -> Callable[[dict[str, Any] | None], str]:
+        def text(io: dict[str, Any] | None) -> str:
+            inp, outp = io_contract(spec, k, io)
+            return contract_text(build_contract({"backend": backend, "precision": precision, "sensor_spec": spec.to_dict(),
+                                                 "label_names": list(label_names), "channels_used": channels_used,
+                                                 "input": inp, "output": outp}))
+        return text
+
+    out.mkdir(parents=True, exist_ok=True)
     save_json(out / f"export_config_{precision}.json", {"config": cfg, "checkpoint": str(ckpt.path)})
     results: list[ExportedFile] = []
     rows: list[dict[str, Any]] = []
@@ -181,13 +238,14 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
     toolchain_failed = False
     for fmt in cfg.formats:
         backend = BACKENDS.get(fmt)
-        path = out / f"{name}_{precision}{backend.suffix}"
+        path = out / backend.file_name(name, precision)
         log.info("exporting %s (%s)", path, backend.description)
         tool_log = path.with_name(path.name + ".log")
         tool_log.unlink(missing_ok=True)
         try:
             with toolchain_output(tool_log, cfg.quiet_toolchains):
-                details = backend.export(fused, example, calib, path)
+                details = backend.export(fused, example, calib, path, contract_for(backend.runtime))
+                atomic_write_bytes(path, seal(path.read_bytes()))
         except ExportError as exc:
             log.error("%s", exc)
             rows.append(report_row(fmt, path, None, str(exc)))
@@ -198,14 +256,28 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
         data = {"source": split.source, "fold": split.fold.name, "test_subjects": list(split.fold.test_subjects),
                 "split_recorded_in_checkpoint": split.recorded}
         meta = build_sidecar(
-            path, backend=backend.runtime, precision=precision, spec=spec, label_names=tuple(ckpt.label_names),
+            path, backend=backend.runtime, precision=precision, spec=spec, label_names=label_names,
             model=model_info, source_checkpoint=source_ckpt, io=details.get("io"), export_format=fmt,
-            channels_used=list(ckpt.extra.get("channels_used") or spec.channels),
-            quantization={"method": "static post-training (PT2E / QDQ)", "quantizer": backend.quantizer}
+            channels_used=channels_used,
+            embedded_contract={"key": CONTRACT_KEY, "where": EMBEDDED_WHERE[backend.suffix],
+                               "fields": list(CONTRACT_FIELDS),
+                               "sealed": "payload_sha256 = sha256 of the file with these 64 hex digits zeroed"},
+            quantization={"method": "static post-training (PT2E / ONNX Runtime QOperator)", "quantizer": backend.quantizer}
             if cfg.int8 else None,
             calibration=calib_info, data=data, export={**to_dict(cfg), "backend_details": details},
             metrics={"fp32": eager_metrics, "int8": None}, verification={"passed": None},
         )
+        try:
+            with toolchain_output(tool_log, cfg.quiet_toolchains):
+                extra = backend.finalize(path, meta)
+        except ExportError as exc:
+            log.error("%s", exc)
+            rows.append(report_row(fmt, path, None, str(exc)))
+            failed.append(f"{path}: {exc}")
+            toolchain_failed = True
+            continue
+        if extra is not None:
+            meta[fmt] = extra
         write_sidecar(path, meta)  # the runtime reads the sidecar during verification
         with toolchain_output(tool_log, cfg.quiet_toolchains):  # the runtimes print while loading, too
             ver = verify_file(path, eager_logits, x_test, y_test, k, cfg.min_agreement, cfg.max_f1_drop, cfg.threads)
@@ -215,7 +287,7 @@ def export_checkpoint(checkpoint: str | Path, out: str | Path, cfg: ExportConfig
         meta["verification"] = ver
         sidecar = write_sidecar(path, meta)
         rows.append(report_row(fmt, path, ver))
-        results.append(ExportedFile(fmt, path, sidecar, precision, path.stat().st_size, ver, details))
+        results.append(ExportedFile(fmt, path, sidecar, precision, path.stat().st_size, ver, {**details, **(extra or {})}))
         if ver["passed"]:
             log.info("%s: %d bytes, agreement %.4f, macro F1 %.4f (eager %.4f)", path.name, path.stat().st_size,
                      ver["top1_agreement"], ver["macro_f1"], ver["macro_f1_eager"])

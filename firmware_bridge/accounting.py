@@ -14,7 +14,12 @@ names (nothing is dropped silently):
 ``packets_duplicate``  second copies of a packet, discarded
 ``packets_late``       packets that arrived after being declared missing, discarded
 ``samples_lost``       samples missing according to the device timestamps (incl. disconnections);
-                       holes of ``outage_s`` or more are listed in ``outages``
+                       holes of ``outage_s`` or more are listed in ``outages``; a link that dropped
+                       and never came back is an open outage whose samples follow from the
+                       declared rate
+``samples_expected``   declared rate × time the stream was running (connected and started);
+                       ``shortfall`` = expected − received − lost: samples that never arrived and
+                       that no timestamp shows (a stalled device or link); stalls are listed
 ``samples_overlap``    samples whose timestamp was not after the previous one, discarded
 ``window_drops``       windows dropped because inference fell behind (oldest first)
 ``rejected``           predictions below the confidence threshold, reported as NULL
@@ -83,6 +88,9 @@ class SessionMetrics:
     clock_drift_ppm: float | None = None
     clock_resets: int = 0
     stream_restarts: int = 0
+    streaming_s: float = 0.0  # time the stream ran (connected and started), s
+    open_outage_lost: int = 0  # samples of outages that never ended (estimated from the declared rate)
+    stalls: list = field(default_factory=list)  # periods without data while the stream ran, as dicts
 
     @property
     def effective_rate_hz(self) -> float | None:
@@ -92,8 +100,23 @@ class SessionMetrics:
         span = self.last_sample_host_s - self.first_sample_host_s
         return (self.samples_received - 1) / span if span > 0 else None
 
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready summary: counts, rates, gaps, latency and inference time percentiles (ms)."""
+    def samples_expected(self, running_s: float = 0.0) -> int | None:
+        """Samples the device should have sent: declared rate × time the stream ran (``None`` before a start).
+
+        ``running_s``: time the current stream has been running and is not yet in ``streaming_s``.
+        """
+        return None if self.device_rate_hz is None else int(round(self.device_rate_hz * (self.streaming_s + running_s)))
+
+    def shortfall(self, running_s: float = 0.0) -> int | None:
+        """Expected samples that neither arrived nor are accounted as lost (never below 0)."""
+        exp = self.samples_expected(running_s)
+        return None if exp is None else max(0, exp - self.samples_received - self.samples_lost - self.open_outage_lost)
+
+    def summary(self, running_s: float = 0.0) -> dict[str, Any]:
+        """JSON-ready summary: counts, rates, gaps, latency and inference time percentiles (ms).
+
+        ``running_s``: time the current stream has been running (see :meth:`samples_expected`).
+        """
         rate = self.effective_rate_hz
         return {
             "duration_s": round(time.monotonic() - self.started_s, 3),
@@ -103,8 +126,9 @@ class SessionMetrics:
                         "missing": self.packets_missing,
                         "duplicate": self.packets_duplicate, "late": self.packets_late,
                         "reordered": self.packets_reordered},
-            "samples": {"received": self.samples_received, "lost": self.samples_lost,
-                        "overlap_discarded": self.samples_overlap, "saturated": self.samples_saturated},
+            "samples": {"received": self.samples_received, "lost": self.samples_lost + self.open_outage_lost,
+                        "overlap_discarded": self.samples_overlap, "saturated": self.samples_saturated,
+                        "expected": self.samples_expected(running_s), "shortfall": self.shortfall(running_s)},
             "rate_hz": {"effective": None if rate is None else round(rate, 3),
                         "device_declared": self.device_rate_hz,
                         "device_measured": None if self.measured_device_rate_hz is None
@@ -116,6 +140,7 @@ class SessionMetrics:
                            "failed_attempts": self.connect_failures, "stream_restarts": self.stream_restarts,
                            "reconnect_s": [round(v, 3) for v in self.reconnect_s]},
             "gaps": {"count": self.gaps, "outages": list(self.outages)},
+            "stalls": list(self.stalls), "streaming_s": round(self.streaming_s + running_s, 3),
             "latency_ms": percentiles_ms(self.latencies_s),
             "inference_ms": percentiles_ms(self.inference_s),
             "resampler_lookahead_ms": round(self.resampler_lookahead_s * 1e3, 3),

@@ -19,6 +19,7 @@ from typing import Any
 from mujo_edge.firmware_bridge import polar
 from mujo_edge.firmware_bridge import protocol as P
 from mujo_edge.firmware_bridge.pipeline import LivePipeline
+from mujo_edge.firmware_bridge.results import SilentDecoder, start_results
 
 from mujo_edge.errors import BridgeError, ConfigError, ProtocolError, require
 from mujo_edge.registry import Registry
@@ -48,6 +49,9 @@ class ClientConfig:
         acquire_notify: BlueZ only: subscribe with ``AcquireNotify`` (notifications arrive as datagrams
             on a socket BlueZ passes over D-Bus) instead of bleak's default ``StartNotify`` (one D-Bus
             signal per notification). bleak falls back to StartNotify where BlueZ does not offer it.
+        on_watch: the watch classifies on board (PROTOCOL.md §10, mujo profile only): the host checks the
+            watch's model record against its sidecar and receives results instead of samples.
+        on_watch_samples: with ``on_watch``, stream the IMU6 samples as well (START format ``0x81``).
     """
 
     target: str
@@ -63,12 +67,18 @@ class ClientConfig:
     backoff_max_s: float = 2.0
     reconnect: bool = True
     acquire_notify: bool = False
+    on_watch: bool = False
+    on_watch_samples: bool = False
 
     def __post_init__(self) -> None:
         if not self.target:
             raise ConfigError("a device name, address or service UUID is needed")
         if self.profile != "auto":
             PROFILES.get(self.profile)
+        if self.on_watch and self.profile not in ("auto", "mujo"):
+            raise ConfigError(f"on-watch classification needs the mujo protocol, not profile {self.profile!r}")
+        if self.on_watch_samples and not self.on_watch:
+            raise ConfigError("on_watch_samples needs on_watch")
         if self.retries < 0 or self.backoff_s < 0 or self.backoff_max_s < self.backoff_s:
             raise ConfigError(f"bad retry settings: retries={self.retries}, backoff {self.backoff_s}..{self.backoff_max_s}")
 
@@ -123,8 +133,10 @@ class MujoProfile:
             device_mtu = None
         att_mtu = usable_att_mtu(host_mtu, device_mtu)
         log.debug("ATT MTU: host %s, device %s -> %d", host_mtu, device_mtu, att_mtu)
-        batch = choose_batch(cfg.batch, rate_hz, att_mtu)
-        cmd = P.StartCommand(rate_hz=rate_hz, fmt=P.Format.IMU6, acc_range_g=cfg.acc_range_g,
+        samples = not cfg.on_watch or cfg.on_watch_samples
+        batch = choose_batch(cfg.batch, rate_hz, att_mtu) if samples else 0
+        fmt = (P.Format.IMU6 if samples else 0) | (P.ON_BOARD if cfg.on_watch else 0)
+        cmd = P.StartCommand(rate_hz=rate_hz, fmt=fmt, acc_range_g=cfg.acc_range_g,
                              gyro_range_dps=cfg.gyro_range_dps, batch=batch)
         await client.write_gatt_char(P.CONTROL_UUID, cmd.encode(), response=True)
         status = P.DeviceStatus.decode(await client.read_gatt_char(P.CONTROL_UUID))
@@ -135,7 +147,9 @@ class MujoProfile:
         if status.rate_hz != rate_hz:
             log.warning("device applied %g Hz (asked %g Hz); the stream is resampled to the model's rate",
                         status.rate_hz, rate_hz)
-        return P.MujoDecoder(status.rate_hz, status.fmt)
+        if not samples:
+            return SilentDecoder(status.rate_hz)
+        return P.MujoDecoder(status.rate_hz, P.sample_format(status.fmt))
 
     async def stop(self, client: Any) -> None:
         await client.write_gatt_char(P.CONTROL_UUID, bytes([P.Opcode.STOP]), response=True)
@@ -280,6 +294,9 @@ async def stream(cfg: ClientConfig, pipeline: LivePipeline, duration_s: float | 
                 try:
                     pipeline.open_stream()
                     await client.start_notify(profile.data_uuid, pipeline.notification_callback, **cfg.notify_args)
+                    if cfg.on_watch:  # model record checked, results subscribed before START
+                        pipeline.begin_results(await start_results(client, getattr(pipeline.clf, "meta", {}),
+                                                                   pipeline.result_callback, cfg.notify_args))
                     decoder = await profile.start(client, cfg, rate)
                     pipeline.begin_stream(decoder)
                     started, failures = True, 0
@@ -304,6 +321,7 @@ async def stream(cfg: ClientConfig, pipeline: LivePipeline, duration_s: float | 
         if stop.is_set() or (deadline is not None and time.monotonic() >= deadline):
             break
         if dropped:
+            pipeline.link_lost(lost_at[0])
             m.disconnects += 1
             if dropped_at is None:
                 dropped_at = lost_at[0]

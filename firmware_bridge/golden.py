@@ -24,9 +24,9 @@ Files:
   numbers come from.
 
 Arrays are ``{"dtype", "shape", "b64"}`` (little-endian bytes, base64), so float32 values are exact.
-Device rates are those where the planned intermediate-grid rule (grid at the device rate when
-``rate_ratio`` gives ``up, down <= 64``, else at ``r_out * round(r_dev / r_out)``) and the current
-:mod:`~mujo_edge.firmware_bridge.stream` agree.
+The intermediate grid follows :func:`mujo_edge.data.preprocess.grid_plan` (grid at the device rate when
+``rate_ratio`` gives ``up, down <= 64``, else at ``r_out * round(r_dev / r_out)``), as
+:mod:`~mujo_edge.firmware_bridge.stream` does; the 104.3 Hz case exercises the second branch.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from mujo_edge.firmware_bridge.timing import Reorderer, unwrap
 from mujo_edge.firmware_bridge.vectors import build_vectors
 
 from mujo_edge.artifacts import sidecar as sidecar_io
-from mujo_edge.data.preprocess import interpolate_uniform, rate_ratio, resample, sliding_windows
+from mujo_edge.data.preprocess import grid_plan, interpolate_uniform, rate_ratio, resample, sliding_windows
 from mujo_edge.data.recording import Recording
 from mujo_edge.data.refs import load_recording
 from mujo_edge.data.sensor_events import merge_sensor_streams
@@ -452,10 +452,8 @@ def _decoded(decoder: Any, packets: list[bytes]) -> dict[str, Any]:
 
 def _grid(device_hz: float, channels: tuple[str, ...]) -> dict[str, Any]:
     asm = StreamAssembler(MODEL_SPEC, device_hz, channels, allow_missing_channels=True)
-    up, down = rate_ratio(device_hz, MODEL_SPEC.rate_hz) if device_hz != MODEL_SPEC.rate_hz else (1, 1)
-    if max(up, down) > 64:
-        raise MujoEdgeError(f"{device_hz} Hz: the planned grid rule differs from stream.py; no golden case for it")
-    return {"grid_rate_hz": device_hz, "up": up, "down": down, "lookahead_s": asm.lookahead_s}
+    plan = grid_plan(device_hz, MODEL_SPEC.rate_hz)
+    return {"grid_rate_hz": plan.grid_hz, "up": plan.up, "down": plan.down, "lookahead_s": asm.lookahead_s}
 
 
 def mujo_packets(x: np.ndarray, rate_hz: float, batch: int, seq0: int = 0, t0_us: int = 5_000_000,
@@ -626,6 +624,7 @@ def build_golden() -> dict[str, dict[str, Any]]:
         mujo_stream("mujo_imu6_100hz", rec, 100.0, 6.5, tfl, "sidecar_int8_tflite.json"),
         mujo_stream("mujo_imu6_200hz", rec, 200.0, 5.5, tfl, "sidecar_int8_tflite.json"),
         mujo_stream("mujo_imu6_52hz_drift", rec, 52.0, 6.5, tfl, "sidecar_int8_tflite.json", drift_ppm=40.0),
+        mujo_stream("mujo_imu6_104p3hz", rec, 104.3, 6.5, tfl, "sidecar_int8_tflite.json"),
         mujo_stream("mujo_faults_100hz", rec, 100.0, 9.5, tfl, "sidecar_int8_tflite.json", faults=True),
         polar_stream("polar_raw_100hz", rec, 100.0, 6.0, tfl, "sidecar_int8_tflite.json", delta=False),
         polar_stream("polar_delta_52hz", rec, 52.0, 6.5, tfl, "sidecar_int8_tflite.json", delta=True),

@@ -24,6 +24,7 @@ from mujo_edge.firmware_bridge.sim.process import SimulatedWatch
 from mujo_edge.firmware_bridge.sim.watch import WatchSimConfig
 
 from mujo_edge.data.recording import NULL_LABEL
+from mujo_edge.data.preprocess import to_rate
 from mujo_edge.data.refs import load_recording
 from mujo_edge.errors import ConfigError
 from mujo_edge.runtime import RuntimeClassifier, load
@@ -42,7 +43,9 @@ class LiveConfig:
         duration_s: stop after this long (``None``: until interrupted).
         max_windows: stop once this many windows were classified (``None``: no limit); with
             ``duration_s`` the session ends at whichever comes first.
-        client: how to find and start the device (``target`` is filled in from device/simulate).
+        client: how to find and start the device (``target`` is filled in from device/simulate);
+            ``client.on_watch``: the watch classifies on board and sends results (``model`` must then be
+            the ``*_tflm.tflite`` it runs; the simulated watch runs that file).
         sim: the simulated watch (``source`` is filled in from ``simulate``).
         pipeline: queue sizes, reordering, smoothing, NULL rejection.
     """
@@ -101,10 +104,15 @@ async def session(classifier: Classifier, client: ClientConfig, pipeline_cfg: Pi
     log.info("model warm-up took %.3f s", pipeline.warm_up())
     if on_start is not None:
         on_start(pipeline)
+    stop = stop or asyncio.Event()
     consumer = asyncio.create_task(pipeline.run())
+    ended = asyncio.create_task(pipeline.stopping.wait())  # the pipeline gave up (a stall past its timeout)
+    ended.add_done_callback(lambda _t: stop.set())
     try:
         await stream(client, pipeline, duration_s, stop)
     finally:
+        ended.cancel()
+        pipeline.finish()
         pipeline.stop()
         await consumer
     return pipeline
@@ -116,6 +124,8 @@ def run_live(cfg: LiveConfig, classifier: Classifier | None = None,
     """Run a whole session (starting and stopping the simulated watch if ``cfg.simulate``); Ctrl-C ends it."""
     clf = classifier if classifier is not None else load_model(cfg.model)
     sim_cfg = replace(cfg.sim, source=cfg.simulate) if cfg.simulate else None
+    if sim_cfg is not None and cfg.client.on_watch and sim_cfg.model is None:
+        sim_cfg = replace(sim_cfg, model=str(cfg.model))  # the simulated watch runs the same TFLM file on board
     client = replace(cfg.client, target=cfg.device if cfg.device else cfg.sim.name)
     sim = SimulatedWatch(sim_cfg) if sim_cfg is not None else None
 
@@ -146,17 +156,23 @@ def run_live(cfg: LiveConfig, classifier: Classifier | None = None,
 
 def score_against_source(preds: list[Prediction], sim_info: dict[str, Any], label_names: tuple[str, ...],
                          data_dir: str | None = None) -> dict[str, Any]:
-    """Compare live predictions with the simulated watch's source labels (same class names only).
+    """Compare live predictions with the simulated watch's source labels, class by class name.
 
     The label of a window is the majority source label over its span (device clock → source sample
-    index through the simulator's recorded clock); returns accuracy over non-NULL windows that have one.
+    index through the simulator's recorded clock, on the source brought to its own rate by the one
+    timing path); returns accuracy over non-NULL windows that have one. Source classes are matched to
+    the model's by name, whatever their order; windows of a class the model does not know are not scored.
     """
     if not preds or sim_info.get("source0_us") is None:
         return {}
     rec, classes = load_recording(sim_info["source"], data_dir)
-    if tuple(classes) != tuple(label_names):
-        return {"note": f"source classes {list(classes)} differ from the model's {list(label_names)}; not scored"}
-    n, rate = rec.n_samples, rec.rate_hz
+    known = [c for c in classes if c in label_names]
+    if not known:
+        return {"note": f"none of the source classes {list(classes)} is one of the model's {list(label_names)}; "
+                        f"not scored"}
+    rate = rec.rate_hz
+    _, labels_at_rate, _ = to_rate(rec, rate, rec.channels)
+    n = len(labels_at_rate)
     hits = total = 0
     for p in preds:
         if p.label is None:
@@ -166,14 +182,20 @@ def score_against_source(preds: list[Prediction], sim_info: dict[str, Any], labe
             end_us %= sim_info["time_modulo_us"]
         start_us = end_us - p.window_s * 1e6
         idx = np.arange(int(np.floor(start_us * rate / 1e6)), int(np.floor(end_us * rate / 1e6)) + 1) % n
-        labels = rec.labels[idx]
+        labels = labels_at_rate[idx]
         labels = labels[labels != NULL_LABEL]
         if labels.size == 0:
             continue
-        truth = int(np.bincount(labels).argmax())
+        truth = classes[int(np.bincount(labels).argmax())]
+        if truth not in label_names:
+            continue
         total += 1
-        hits += int(classes[truth] == p.label)
-    return {"scored_windows": total, "accuracy": round(hits / total, 4) if total else None}
+        hits += int(truth == p.label)
+    out: dict[str, Any] = {"scored_windows": total, "accuracy": round(hits / total, 4) if total else None}
+    unknown = [c for c in classes if c not in label_names]
+    if unknown:
+        out["note"] = f"source classes {unknown} are not among the model's; their windows were not scored"
+    return out
 
 
 def true_latencies_s(preds: list[Prediction], sim_info: dict[str, Any]) -> np.ndarray:

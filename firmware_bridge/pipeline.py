@@ -24,6 +24,7 @@ from typing import Any, Callable, Protocol
 import numpy as np
 from mujo_edge.firmware_bridge.accounting import SessionMetrics
 from mujo_edge.firmware_bridge.protocol import SampleBatch
+from mujo_edge.firmware_bridge.results import ResultDecoder, ResultNotification, ResultStream, WatchResult
 from mujo_edge.firmware_bridge.stream import StreamAssembler, Window, check_channels
 from mujo_edge.firmware_bridge.timing import ClockModel, OrderCounts, Reorderer, unwrap
 
@@ -71,6 +72,10 @@ class PipelineConfig:
         allow_missing_channels: zero-fill channels the model uses but the device does not stream (else
             an error; spec channels the model does not use, ``channels_used``, are always zero-filled).
         record: keep every received sample for :meth:`LivePipeline.recording`.
+        stall_after_s: no sample for this long while the stream runs is a stall: warned about at once,
+            listed in the summary with the samples it cost, s.
+        no_data_timeout_s: a stall this long (or a stream that delivers nothing at all for this long)
+            ends the session as ``stalled`` (the CLI then exits non-zero), s.
     """
 
     queue_size: int = 1024
@@ -82,12 +87,18 @@ class PipelineConfig:
     reject_below: float = 0.5
     allow_missing_channels: bool = False
     record: bool = False
+    stall_after_s: float = 1.0
+    no_data_timeout_s: float = 10.0
 
     def __post_init__(self) -> None:
         if self.queue_size < 1 or self.window_queue_size < 1 or self.reorder_depth < 1:
             raise ConfigError(f"queue sizes and reorder depth must be >= 1: {self}")
         if not 0 < self.smoothing <= 1 or not 0 <= self.reject_below <= 1:
-            raise ConfigError(f"smoothing must be in (0, 1] and reject_below in [0, 1]: {self}")
+            raise ConfigError(f"smoothing must be in (0, 1] and reject_below in [0, 1], got smoothing="
+                              f"{self.smoothing} reject_below={self.reject_below}")
+        if not 0 < self.stall_after_s < self.no_data_timeout_s:
+            raise ConfigError(f"need 0 < stall_after_s < no_data_timeout_s, got {self.stall_after_s} and "
+                              f"{self.no_data_timeout_s}")
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,13 @@ class LivePipeline:
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="mujo-infer")
         self.recorded: list[tuple[np.ndarray, np.ndarray]] = []
         self.predictions: list[Prediction] = []
+        self.failure: str | None = None  # why the session ended early (a stall past no_data_timeout_s)
+        self._streaming_since: float | None = None  # host time the running stream (re)started
+        self._last_data: float | None = None  # host time of the newest notification that carried samples
+        self._link_lost_at: float | None = None
+        self._stall: dict[str, Any] | None = None
+        self._results: ResultStream | None = None  # on-watch classification (PROTOCOL.md §10)
+        self._result_index = 0
 
     # ------------------------------------------------------------------ producer side (BLE callback)
     def notification_callback(self, _sender: Any, data: bytearray) -> None:
@@ -162,6 +180,22 @@ class LivePipeline:
         except asyncio.QueueFull:
             self.metrics.queue_drops += 1
 
+    def result_callback(self, _sender: Any, data: bytearray) -> None:
+        """bleak handler of the result characteristic (on-watch classification): timestamp and enqueue, like data."""
+        now = time.monotonic()
+        self.metrics.packets_received += 1
+        try:
+            self._raw.put_nowait((now, ResultNotification(data), self._epoch))
+        except asyncio.QueueFull:
+            self.metrics.queue_drops += 1
+
+    def begin_results(self, decoder: ResultDecoder) -> None:
+        """The watch classifies on board and notifies results (call once, before its first START)."""
+        if decoder.num_classes != len(self.labels):
+            raise ConfigError(f"the watch's model has {decoder.num_classes} classes, this model {len(self.labels)}")
+        if self._results is None or self._results.decoder != decoder:  # a reconnect keeps the counts
+            self._results = ResultStream(decoder, self.cfg.reorder_depth, self.cfg.reorder_wait_s)
+
     def open_stream(self) -> None:
         """A stream is about to be (re)started (call before the device's START): notifications from now on
         belong to it and wait for :meth:`begin_stream` to name their decoder."""
@@ -169,12 +203,80 @@ class LivePipeline:
 
     def begin_stream(self, decoder: Decoder) -> None:
         """The stream (re)started with ``decoder``: sequence numbers restart, the device clock continues."""
-        check_channels(self.spec, tuple(decoder.channels), self._required, self.cfg.allow_missing_channels)
+        if decoder.channels:  # a results-only stream (on-watch classification) carries no samples
+            check_channels(self.spec, tuple(decoder.channels), self._required, self.cfg.allow_missing_channels)
         if self._epoch < 0 or self._epoch in self._decoders:
             self._epoch += 1
         self._decoders[self._epoch] = decoder
         self.metrics.stream_restarts = self._epoch
         self.metrics.device_rate_hz = decoder.rate_hz
+        now = time.monotonic()
+        self._close_stall(now)
+        self._streaming_since, self._link_lost_at = now, None
+
+    def link_lost(self, at: float | None = None) -> None:
+        """The connection dropped at host time ``at`` (default now): the stream stops counting as running.
+
+        If it never comes back, :meth:`finish` books the missing stream as an open outage."""
+        at = time.monotonic() if at is None else at
+        self._end_streaming(at)
+        self._link_lost_at = at
+
+    def _end_streaming(self, at: float) -> None:
+        if self._streaming_since is not None:
+            self.metrics.streaming_s += max(0.0, at - self._streaming_since)
+            self._streaming_since = None
+        self._close_stall(at)
+
+    def finish(self, at: float | None = None) -> None:
+        """The session ends at ``at``: close the running stream, a stall and an outage that never ended."""
+        at = time.monotonic() if at is None else at
+        self._end_streaming(at)
+        rate = self.metrics.device_rate_hz
+        if self._link_lost_at is not None and rate:
+            duration = max(0.0, at - self._link_lost_at)
+            lost = int(round(duration * rate))
+            self.metrics.open_outage_lost += lost
+            self.metrics.outages.append({"start_host_s": round(self._link_lost_at, 4), "duration_s": round(duration, 4),
+                                         "lost_samples": lost, "stream_split": True, "ended": False})
+            self._link_lost_at = None
+
+    # ------------------------------------------------------------------ stalls
+    def _watch_stall(self, now: float) -> None:
+        """Open a stall (with a warning) when the running stream delivered nothing for ``stall_after_s``;
+        end the session as stalled after ``no_data_timeout_s``."""
+        if self._streaming_since is None:
+            return
+        since = max(self._last_data or 0.0, self._streaming_since)
+        quiet = now - since
+        if quiet >= self._stall_after_s() and self._stall is None:
+            rate = self.metrics.device_rate_hz or 0.0
+            self._stall = {"start_host_s": round(since, 4), "duration_s": None}
+            log.warning("no data from the device for %.1f s while connected (about %d samples at %g Hz missing so "
+                        "far); the device or the link stalled", quiet, int(quiet * rate), rate)
+        if quiet >= self.cfg.no_data_timeout_s and self.failure is None:
+            what = "nothing arrived" if self._last_data is None else "no data arrived"
+            self.failure = (f"{what} from the device for {quiet:.1f} s while connected (no_data_timeout_s "
+                            f"{self.cfg.no_data_timeout_s:g}); the stream stalled")
+            log.error("%s; ending the session", self.failure)
+            self._stopping.set()
+
+    def _stall_after_s(self) -> float:
+        """Quiet time that counts as a stall: ``stall_after_s``; a results-only stream (on-watch classification)
+        speaks once per hop, and first after a whole window, so it may stay quiet that long plus ``stall_after_s``."""
+        if self._results is None or self._assembler is not None:
+            return self.cfg.stall_after_s
+        first = self.spec.window if self._result_index == 0 else self.spec.hop
+        return self.cfg.stall_after_s + first / self.spec.rate_hz
+
+    def _close_stall(self, at: float) -> None:
+        if self._stall is not None:
+            self._stall["duration_s"] = round(max(0.0, at - self._stall["start_host_s"]), 4)
+            rate = self.metrics.device_rate_hz or 0.0
+            self._stall["expected_samples"] = int(round(self._stall["duration_s"] * rate))
+            self.metrics.stalls.append(self._stall)
+            log.info("stream resumed after a %.1f s stall", self._stall["duration_s"])
+            self._stall = None
 
     # ------------------------------------------------------------------ consumer side
     def warm_up(self, calls: int = 5) -> float:
@@ -198,6 +300,11 @@ class LivePipeline:
     def stop(self) -> None:
         """Ask :meth:`run` to finish (after draining the queues)."""
         self._stopping.set()
+
+    @property
+    def stopping(self) -> asyncio.Event:
+        """Set when the pipeline is asked to stop or gives up by itself (see ``no_data_timeout_s``)."""
+        return self._stopping
 
     async def _consume_loop(self) -> None:
         epoch, burst = -1, 0
@@ -226,12 +333,16 @@ class LivePipeline:
                 if ep != epoch:  # new stream: release what the old one held, restart the sequence
                     self._deliver(self.reorderer.flush(now, force=True))
                     self.reorderer.reset()
+                    self._flush_results(now, restart=True)
                     self._last_polar_t = None
                     epoch = ep
                 self._handle(t_recv, data, self._decoders[ep], now)
             self._deliver(self.reorderer.flush(now))
+            self._flush_results(now)
+            self._watch_stall(now)
             if self._stopping.is_set() and self._raw.empty() and not any(e[2] in self._decoders for e in self._early):
                 self._deliver(self.reorderer.flush(now, force=True))
+                self._flush_results(now, force=True)
                 break
         self.metrics.packets_unstarted += len(self._early)  # their stream never started: counted, not kept
         self._early = []
@@ -260,6 +371,9 @@ class LivePipeline:
         return ready
 
     def _handle(self, t_recv: float, data: bytes, decoder: Decoder, now: float) -> None:
+        if isinstance(data, ResultNotification):
+            self._handle_result(t_recv, data, now)
+            return
         try:
             batch = decoder.decode(data)
         except ProtocolError as exc:
@@ -268,6 +382,9 @@ class LivePipeline:
             log.debug("corrupt packet: %s", exc)
             return
         self.metrics.packets_decoded += 1
+        if batch.count:
+            self._last_data = max(self._last_data or 0.0, t_recv)
+            self._close_stall(t_recv)
         t_us = unwrap(batch.t_first_us, self._time_us, batch.time_modulo)
         if batch.seq is None:  # no sequence numbers (Polar): order by timestamp only
             if self._last_polar_t is not None and t_us <= self._last_polar_t:
@@ -301,6 +418,8 @@ class LivePipeline:
             if self.cfg.record:
                 self.recorded.append((b.t_first_us / 1e6 + np.arange(b.count) * b.period_us / 1e6, b.samples))
             for w in windows:
+                if self._results is not None:  # the watch classifies (on-watch): samples are kept, not classified
+                    continue
                 m.windows += 1
                 if self._windows.qsize() >= self.cfg.window_queue_size:
                     self._windows.get_nowait()
@@ -322,14 +441,51 @@ class LivePipeline:
 
     def _sync_counts(self) -> None:
         m, c, t = self.metrics, self.reorderer.counts, self._time_order
-        m.packets_missing, m.packets_reordered = c.missing, c.reordered
-        m.packets_duplicate, m.packets_late = c.duplicate + t.duplicate, c.late + t.late
+        r = self._results.counts if self._results is not None else OrderCounts()
+        m.packets_missing, m.packets_reordered = c.missing + r.missing, c.reordered + r.reordered
+        m.packets_duplicate, m.packets_late = c.duplicate + t.duplicate + r.duplicate, c.late + t.late + r.late
         if self._assembler is not None:
             m.samples_lost = self._lost_before + self._assembler.samples_lost
             m.samples_overlap = self._overlap_before + self._assembler.samples_overlap
             m.measured_device_rate_hz = self._assembler.measured_rate_hz
         if self.clock.ready:
             m.clock_drift_ppm, m.clock_resets = self.clock.device_drift_ppm, self.clock.resets
+
+    # ------------------------------------------------------------------ on-watch results (PROTOCOL.md §10)
+    def _handle_result(self, t_recv: float, data: bytes, now: float) -> None:
+        """A result notification: decoded and ordered like a data packet, then shown like a desktop prediction."""
+        if self._results is None:
+            self.metrics.packets_corrupt += 1
+            self.metrics.corrupt_reasons["result without an on-watch stream"] += 1
+            return
+        try:
+            ready = self._results.push(t_recv, data, now)
+        except ProtocolError as exc:
+            self.metrics.packets_corrupt += 1
+            self.metrics.corrupt_reasons[re.sub(r"\d+", "N", str(exc).split(" (")[0])[:60]] += 1
+            return
+        self.metrics.packets_decoded += 1
+        self._last_data = max(self._last_data or 0.0, t_recv)
+        self._close_stall(t_recv)
+        self._deliver_results(ready)
+
+    def _flush_results(self, now: float, force: bool = False, restart: bool = False) -> None:
+        if self._results is not None:
+            self._deliver_results(self._results.flush(now, force=force or restart))
+            if restart:
+                self._results.restart()
+
+    def _deliver_results(self, ready: list[tuple[WatchResult, float, float]]) -> None:
+        for r, t_end_s, t_recv in ready:
+            if self._assembler is None:  # results only: the results are the device clock's only witnesses
+                self.clock.update(t_end_s, t_recv)
+            k = len(self.labels)
+            probs = np.full(k, (1.0 - r.confidence) / max(1, k - 1), np.float32)  # the watch sends its top class only
+            probs[r.class_index] = r.confidence
+            self.metrics.windows += 1
+            self._result_index += 1
+            window = Window(np.zeros((0, 0), np.float32), t_end_s, max(0, self._epoch), self._result_index - 1)
+            self._emit(window, probs, 0.0, t_recv)
 
     async def _infer_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -382,7 +538,15 @@ class LivePipeline:
     def summary(self) -> dict[str, Any]:
         """The session's metrics as a JSON-ready dict (see :meth:`SessionMetrics.summary`)."""
         self._sync_counts()
-        return self.metrics.summary()
+        running = time.monotonic() - self._streaming_since if self._streaming_since is not None else 0.0
+        out = self.metrics.summary(running)
+        if self._stall is not None:  # still quiet when asked
+            out["stalls"] = out["stalls"] + [{**self._stall, "duration_s": round(time.monotonic() - self._stall["start_host_s"], 4),
+                                              "ongoing": True}]
+        out["status"] = "stalled" if self.failure else "ok"
+        if self.failure:
+            out["failure"] = self.failure
+        return out
 
     def recording(self, subject: str = "live", session: str = "live", placement: str = "any") -> Recording:
         """Everything received (needs ``record=True``): device-rate samples with their device times."""

@@ -54,6 +54,14 @@ class Format(enum.IntEnum):
 
 
 FORMAT_CHANNELS: dict[int, tuple[str, ...]] = {Format.IMU6: IMU_CHANNELS, Format.ACC3: ACC_CHANNELS}
+#: START / status ``format`` bit 7: the device classifies on board and notifies results (PROTOCOL.md §10);
+#: ``0x80`` alone = results only (no data packets), ``0x81`` = results and IMU6 packets.
+ON_BOARD = 0x80
+
+
+def sample_format(fmt: int) -> int:
+    """The sample layout of a START / status ``format`` (the on-board bit removed; 0 = no samples)."""
+    return fmt & ~ON_BOARD & 0xFF
 
 
 class Opcode(enum.IntEnum):
@@ -281,7 +289,7 @@ def parse_command(data: bytes) -> tuple[int, StartCommand | None, int]:
     _, version, fmt, ranges, rate_mhz, batch = START.unpack(data)
     if version != PROTOCOL_VERSION:
         return op, None, DeviceError.UNSUPPORTED_VERSION
-    if fmt not in FORMAT_CHANNELS:
+    if sample_format(fmt) not in FORMAT_CHANNELS and fmt != ON_BOARD:
         return op, None, DeviceError.UNSUPPORTED_FORMAT
     try:
         acc, gyro = unpack_ranges(ranges)
@@ -302,7 +310,9 @@ def negotiate(cmd: StartCommand, rates_hz: tuple[float, ...], att_mtu: int) -> t
     if not rates_hz:
         return DeviceError.UNSUPPORTED_RATE, 0.0, 0
     rate = min(rates_hz, key=lambda r: (abs(r - cmd.rate_hz), -r))
-    most = max_batch(cmd.fmt, att_mtu)
+    if cmd.fmt == ON_BOARD:  # results only: no data packets, no batch
+        return DeviceError.OK, rate, 0
+    most = max_batch(sample_format(cmd.fmt), att_mtu)
     if most < 1 or cmd.batch > most:
         return DeviceError.BATCH_TOO_LARGE, rate, 0
     return DeviceError.OK, rate, cmd.batch or most

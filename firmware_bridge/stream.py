@@ -7,10 +7,11 @@ in SI units) and
    sample period, so a device whose real rate differs from the declared one is still placed right);
 2. detects gaps (lost packets, disconnections) from the timestamps: short gaps are bridged by the
    uniform-grid interpolation, gaps longer than ``max_gap_s`` split the stream so no window spans them;
-3. puts the samples on a uniform grid at the device's declared rate
-   (:func:`mujo_edge.data.preprocess.interpolate_uniform`);
+3. puts the samples on a uniform grid (:func:`mujo_edge.data.preprocess.interpolate_uniform`) at the
+   rate :func:`mujo_edge.data.preprocess.grid_plan` gives for the device's declared rate (the declared
+   rate itself when it is a small fraction of the model's, else a multiple of the model's rate);
 4. resamples that grid to the model's ``SensorSpec.rate_hz`` with the anti-aliased polyphase filter of
-   :func:`mujo_edge.data.preprocess.resample` (streamed by :class:`StreamResampler`);
+   :func:`mujo_edge.data.preprocess.polyphase` (streamed by :class:`StreamResampler`);
 5. cuts windows of ``spec.window`` samples every ``spec.hop`` samples
    (:func:`mujo_edge.data.preprocess.sliding_windows`), channels in ``spec.channels`` order.
 """
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mujo_edge.data.preprocess import interpolate_uniform, rate_ratio, resample, sliding_windows
+from mujo_edge.data.preprocess import grid_plan, interpolate_uniform, polyphase, sliding_windows
 from mujo_edge.data.spec import SensorSpec
 from mujo_edge.errors import SpecMismatchError
 
@@ -41,8 +42,12 @@ class StreamResampler:
 
     def __init__(self, from_hz: float, to_hz: float) -> None:
         self.from_hz, self.to_hz = float(from_hz), float(to_hz)
+        plan = grid_plan(self.from_hz, self.to_hz)
+        if not plan.direct:
+            raise SpecMismatchError(f"StreamResampler takes uniform input at a small-fraction rate; {from_hz:g} Hz "
+                                    f"to {to_hz:g} Hz goes through a {plan.grid_hz:g} Hz grid first (grid_plan)")
         self.identity = self.from_hz == self.to_hz
-        self.up, self.down = (1, 1) if self.identity else rate_ratio(self.from_hz, self.to_hz)
+        self.up, self.down = plan.up, plan.down
         self.half = 0 if self.identity else math.ceil(10 * max(self.up, self.down) / self.up) + 1
         self._buf: np.ndarray | None = None  # input samples from global index _buf0 on
         self._buf0 = 0
@@ -67,7 +72,7 @@ class StreamResampler:
         start = max(0, (self._next_out * self.down // self.up - self.half) // self.down * self.down)
         start = max(start, self._buf0)
         start += (-start) % self.down  # slice start must be a multiple of down
-        y = resample(self._buf[start - self._buf0:], self.from_hz, self.to_hz)
+        y = polyphase(self._buf[start - self._buf0:], self.up, self.down)
         j0 = start * self.up // self.down
         out = y[self._next_out - j0:last - j0 + 1]
         self._next_out = last + 1
@@ -133,6 +138,7 @@ class StreamAssembler:
         check_channels(spec, channels, required, allow_missing_channels)
         self.spec, self.channels, self.max_gap_s = spec, channels, max_gap_s
         self.device_rate_hz = float(device_rate_hz)
+        self.grid_hz = grid_plan(self.device_rate_hz, spec.rate_hz).grid_hz  # uniform grid before polyphase
         self._index = [channels.index(c) if c in channels else -1 for c in spec.channels]
         self.period_s = 1.0 / self.device_rate_hz  # running estimate of the true period (device clock)
         self.samples_lost = self.samples_overlap = 0
@@ -154,7 +160,7 @@ class StreamAssembler:
 
     def _new_segment(self) -> None:
         self.segment += 1
-        self._resampler = StreamResampler(self.device_rate_hz, self.spec.rate_hz)
+        self._resampler = StreamResampler(self.grid_hz, self.spec.rate_hz)
         self._raw_t: np.ndarray = np.zeros(0)
         self._raw_x: np.ndarray = np.zeros((0, len(self.spec.channels)), np.float32)
         self._grid_t0: float | None = None
@@ -209,17 +215,17 @@ class StreamAssembler:
         self._raw_x = np.concatenate([self._raw_x, x])
         if self._grid_t0 is None and self._raw_t.size:
             self._grid_t0 = float(self._raw_t[0])
-        if self._raw_t.size < 2:
+        if self._raw_t.size == 0:
             return []
-        g0 = self._grid_t0 + self._grid_next / self.device_rate_hz
+        g0 = self._grid_t0 + self._grid_next / self.grid_hz
         if g0 > self._raw_t[-1] + 1e-9:
             return []
         # keep one raw sample at or before g0 so the interpolation has left support
         first = max(0, int(np.searchsorted(self._raw_t, g0 + 1e-9, side="right")) - 1)
-        grid, y = interpolate_uniform(self._raw_t[first:], self._raw_x[first:], self.device_rate_hz,
+        grid, y = interpolate_uniform(self._raw_t[first:], self._raw_x[first:], self.grid_hz,
                                       t0=g0, t1=float(self._raw_t[-1]))
         self._grid_next += len(grid)
-        nxt = self._grid_t0 + self._grid_next / self.device_rate_hz
+        nxt = self._grid_t0 + self._grid_next / self.grid_hz
         cut = max(0, int(np.searchsorted(self._raw_t, nxt, side="right")) - 1)
         self._raw_t, self._raw_x = self._raw_t[cut:], self._raw_x[cut:]
         return self._windows(self._resampler.push(y))
@@ -238,8 +244,8 @@ class StreamAssembler:
                               self.windows_out))
             self.windows_out += 1
             self._next_start += hop
-        drop = self._next_start - self._model_buf0
-        if drop > 0:
+        drop = min(self._next_start - self._model_buf0, len(self._model_buf))  # a hop longer than the window
+        if drop > 0:  # skips samples not yet received: keep _model_buf0 at the first sample still held
             self._model_buf = self._model_buf[drop:]
-            self._model_buf0 = self._next_start
+            self._model_buf0 += drop
         return out

@@ -43,10 +43,25 @@ class UnknownNameError(ConfigError, KeyError):
         self.kind = kind
         self.name = name
         self.valid = sorted(valid)
-        super().__init__(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(self.valid) or '(none)'}")
+        super().__init__(f"unknown {kind} {name!r}; valid {plural(kind)}: {', '.join(self.valid) or '(none)'}")
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message
         return str(self.args[0])
+
+
+def plural(kind: str) -> str:
+    """English plural of a kind of name: ``activity`` → ``activities``, ``placement of X`` → ``placements of X``."""
+    cut = min((i for i in (kind.find(" of "), kind.find(" with ")) if i >= 0), default=len(kind))
+    head, sep, tail = kind[:cut], kind[cut:cut + 1], kind[cut + 1:]
+    words = head.split(" ")
+    last = words[-1]
+    if last.endswith("y") and len(last) > 1 and last[-2] not in "aeiou":
+        last = last[:-1] + "ies"
+    elif last.endswith(("s", "x", "z", "ch", "sh")):
+        last += "es"
+    else:
+        last += "s"
+    return " ".join(words[:-1] + [last]) + sep + tail
 
 
 class DependencyError(MujoEdgeError, ImportError):

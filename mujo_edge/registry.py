@@ -42,6 +42,16 @@ class Registry(Generic[T]):
 
         return deco
 
+    def replace(self, name: str, item: T) -> None:
+        """Register ``item`` under ``name`` whether or not the name is taken (for entries that are reloaded,
+        such as imported datasets); use :meth:`add` for everything defined in code."""
+        self._items[name] = item
+
+    def remove(self, name: str) -> None:
+        """Forget ``name`` (unknown names raise with the valid ones)."""
+        self.get(name)
+        del self._items[name]
+
     def get(self, name: str) -> T:
         """Return the item named ``name`` or raise :class:`UnknownNameError` listing valid names."""
         try:

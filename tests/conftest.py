@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mujo_edge.paths import CACHE_ENV, DATA_ENV
+from mujo_edge.paths import CACHE_ENV, DATA_ENV, HOME_ENV
 
 REAL_DATA_DIR = os.environ.get(DATA_ENV)
 
@@ -48,6 +48,19 @@ def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
         os.environ.pop(CACHE_ENV, None)
     else:
         os.environ[CACHE_ENV] = old
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh user data folder (imported datasets) for the whole test session."""
+    path = tmp_path_factory.mktemp("mujo_edge_home")
+    old = os.environ.get(HOME_ENV)
+    os.environ[HOME_ENV] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop(HOME_ENV, None)
+    else:
+        os.environ[HOME_ENV] = old
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,7 @@ MAPPING = {"mujo_edge": "mujo_edge", "mujo_edge.export": "export", "mujo_edge.fi
 FLOORS: dict[str, int] = {
     # 0: foundation, no first-party imports beyond each other
     "_version": 0, "errors": 0, "registry": 0, "config": 0, "paths": 0, "provenance": 0, "metrics": 0,
-    "activities": 0, "placements": 0, "mujo_edge": 0,
+    "activities": 0, "placements": 0, "mujo_edge": 0, "locks": 0,
     # 1: the data layer (sensor spec, loaders, windows, splits, protocol, own-data import)
     "data": 1,
     # 2: what is built on the data layer without learning: artifacts' provenance, simulation

@@ -104,10 +104,15 @@ class SimulatedWatch:
                     return json.loads(line[6:])
                 continue
             left = deadline - time.monotonic()
-            if self._proc.poll() is not None or left <= 0:
-                err = self._proc.stderr.read().decode(errors="replace")[-2000:] if self._proc.poll() is not None else ""
-                raise BridgeError(f"the simulated watch did not start within {self.start_timeout_s:.0f} s"
-                                  + (f": {err.strip()}" if err else ""))
+            if self._proc.poll() is not None:
+                err = self._proc.stderr.read().decode(errors="replace")
+                said = [ln[6:] for ln in err.splitlines() if ln.startswith("ERROR ")]
+                if said:  # the simulator's own clear error (a bad source, a missing dataset, ...)
+                    raise BridgeError(f"the simulated watch could not start: {said[-1]}")
+                raise BridgeError(f"the simulated watch exited (code {self._proc.returncode}) before it was ready"
+                                  + (f": {err.strip()[-2000:]}" if err.strip() else ""))
+            if left <= 0:
+                raise BridgeError(f"the simulated watch did not start within {self.start_timeout_s:.0f} s")
             ready, _, _ = select.select([self._proc.stdout], [], [], min(left, 0.5))
             if ready:
                 buf += os.read(self._proc.stdout.fileno(), 65536)

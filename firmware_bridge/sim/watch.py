@@ -27,17 +27,20 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from mujo_edge.firmware_bridge import polar
 from mujo_edge.firmware_bridge import protocol as P
+from mujo_edge.firmware_bridge import results as R
+from mujo_edge.firmware_bridge.sim.onboard import OnBoardSession
 
 from mujo_edge.config import from_dict
-from mujo_edge.data.preprocess import resample, select_channels
+from mujo_edge.data.preprocess import to_rate
 from mujo_edge.data.refs import RECORDING_KINDS, load_recording, parse_ref
 from mujo_edge.data.spec import STANDARD_GRAVITY
-from mujo_edge.errors import ConfigError
+from mujo_edge.errors import ConfigError, MujoEdgeError
 from mujo_edge.provenance import atomic_write_text
 
 log = logging.getLogger(__name__)
@@ -74,6 +77,8 @@ class FaultConfig:
             raise ConfigError(f"fault probabilities must be in [0, 1] and sum to <= 1, got {probs}")
         if self.down_s < 0 or any(t < 0 for t in self.drop_at_s):
             raise ConfigError(f"drop times and down_s must be >= 0: {self.drop_at_s}, {self.down_s}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**32:
+            raise ConfigError(f"fault seed must be a whole number in 0 .. 2**32 - 1, got {self.seed!r}")
 
     @classmethod
     def parse(cls, text: str | None) -> FaultConfig:
@@ -120,6 +125,9 @@ class WatchSimConfig:
             (the device's status record still reports ``mtu``).
         faults: injected faults.
         data_dir: dataset root for ``dataset:`` sources.
+        model: an exported TensorFlow Lite Micro model (``*_tflm.tflite`` with its sidecar): the watch can then
+            classify on board (mujo profile; PROTOCOL.md §10, START format bit 7) and serves the result characteristic.
+        float_confidence: on-board results carry a float32 probability instead of the int8 code.
     """
 
     source: str = "synthetic"
@@ -135,6 +143,8 @@ class WatchSimConfig:
     bluez_mtu: bool = True
     faults: FaultConfig = field(default_factory=FaultConfig)
     data_dir: str | None = None
+    model: str | None = None
+    float_confidence: bool = False
 
     def __post_init__(self) -> None:
         if self.profile not in PROFILES:
@@ -146,6 +156,9 @@ class WatchSimConfig:
         if self.mtu < 23:
             raise ConfigError(f"ATT MTU must be >= 23, got {self.mtu}")
         parse_ref(self.source, RECORDING_KINDS)  # a bad source fails here, not in the simulator process
+        if self.model is not None and (self.profile != "mujo" or not Path(self.model).is_file()):
+            raise ConfigError(f"on-board classification needs the mujo profile and an exported model file, got "
+                              f"profile {self.profile!r} and model {self.model!r}")
 
 
 class WatchDevice:
@@ -166,11 +179,16 @@ class WatchDevice:
         self.first_start_host: float | None = None
         self._task: asyncio.Task | None = None
         self._drops: asyncio.Task | None = None
-        self._held: list[bytes] = []
+        self._held: list[tuple[str, bytes]] = []  # (characteristic, packet) held back by a reorder fault
         self._resampled: dict[float, np.ndarray] = {}
+        self.onboard = (OnBoardSession(cfg.model, lambda pkt: self._send(pkt, R.RESULT_UUID), cfg.float_confidence)
+                        if cfg.model else None)
         if cfg.profile == "mujo":
             chars = [Characteristic(P.CONTROL_UUID, ["read", "write"], self._read_status, self._mujo_write),
                      Characteristic(P.DATA_UUID, ["notify"])]
+            if self.onboard is not None:  # the result characteristic: model record on read, results by notification
+                onboard = self.onboard
+                chars.append(Characteristic(R.RESULT_UUID, ["read", "notify"], lambda: onboard.record))
             services = [(P.SERVICE_UUID, chars)]
             self.data_uuid = P.DATA_UUID
         else:
@@ -212,19 +230,32 @@ class WatchDevice:
             return
         assert cmd is not None
         err, rate, batch = P.negotiate(cmd, self.cfg.rates_hz, self.cfg.mtu)
-        if err or cmd.fmt != P.Format.IMU6:
+        on_board = bool(cmd.fmt & P.ON_BOARD)
+        if not err and on_board and self.onboard is not None and rate != self.onboard.rate_hz:
+            err = P.DeviceError.UNSUPPORTED_RATE  # the model classifies at its own rate only
+        if err or P.sample_format(cmd.fmt) not in (P.Format.IMU6, 0) or (on_board and self.onboard is None) \
+                or cmd.fmt == 0:
             self.status = replace(self.status, error=err or P.DeviceError.UNSUPPORTED_FORMAT)
             return
         self.status = replace(self.status, state=P.State.STREAMING, error=P.DeviceError.OK, fmt=cmd.fmt,
                               acc_range_g=cmd.acc_range_g, gyro_range_dps=cmd.gyro_range_dps, batch=batch,
                               rate_hz=rate)
         s = self.status
+        sample_fmt, true_rate = P.sample_format(s.fmt), rate * self.cfg.true_rate_factor
 
-        def encode(seq: int, t_first_us: int, x: np.ndarray, t_last_us: int) -> bytes:
-            return P.encode_packet(s.fmt, seq, t_first_us, P.quantize(x, s.fmt, s.acc_range_g, s.gyro_range_dps),
-                                   s.acc_range_g, s.gyro_range_dps)
+        def encode(seq: int, t_first_us: int, x: np.ndarray, t_last_us: int) -> bytes | None:
+            counts = P.quantize(x, P.Format.IMU6, s.acc_range_g, s.gyro_range_dps)
+            if on_board:  # the watch's own window assembler and model see the same counts it would stream
+                assert self.onboard is not None and self.source0_us is not None
+                self.onboard.feed(round((t_first_us - self.source0_us) * true_rate / 1e6), counts)
+            if not sample_fmt:
+                return None
+            return P.encode_packet(sample_fmt, seq, t_first_us, counts, s.acc_range_g, s.gyro_range_dps)
 
-        self._start_stream(rate, batch, encode)
+        self._start_stream(rate, batch or max(1, round(rate / 25)), encode)
+        if on_board:
+            assert self.onboard is not None and self.source0_us is not None
+            self.onboard.start(s, self.source0_us, true_rate)
 
     # ------------------------------------------------------------------ polar control point
     def _polar_write(self, data: bytes) -> None:
@@ -270,9 +301,11 @@ class WatchDevice:
 
     # ------------------------------------------------------------------ streaming
     def _source_at(self, rate: float) -> np.ndarray:
+        """The source at ``rate`` Hz through the one timing path (its timestamps, if it has them)."""
         if rate not in self._resampled:
-            x, _ = select_channels(self.rec, P.FORMAT_CHANNELS[P.Format.IMU6])
-            self._resampled[rate] = resample(x, self.rec.rate_hz, rate)
+            self._resampled[rate], _, _ = to_rate(self.rec, rate, P.FORMAT_CHANNELS[P.Format.IMU6])
+            if len(self._resampled[rate]) == 0:
+                raise ConfigError(f"source {self.cfg.source}: too short to stream ({self.rec.n_samples} samples)")
         return self._resampled[rate]
 
     def _start_stream(self, rate: float, batch: int, encode: Any) -> None:
@@ -305,13 +338,17 @@ class WatchDevice:
                 return
             x = src[np.arange(k, k + batch) % len(src)]
             first_us = int(round(self.source0_us + k * 1e6 / true_rate))
-            self._send(encode(seq, first_us, x, int(round(last_us))))
-            self.stats["packets_generated"] += 1
+            pkt = encode(seq, first_us, x, int(round(last_us)))
+            if pkt is not None:  # None: results-only on-board classification sends no samples
+                self._send(pkt)
+                self.stats["packets_generated"] += 1
             self.stats["samples_generated"] += batch
             seq += 1
             k += batch
 
-    def _send(self, pkt: bytes) -> None:
+    def _send(self, pkt: bytes, uuid: str | None = None) -> None:
+        """Notify ``pkt`` on ``uuid`` (default: the data characteristic) through the fault injection."""
+        uuid = uuid or self.data_uuid
         f = self.cfg.faults
         u = self.rng.random()
         held, self._held = self._held, []
@@ -319,18 +356,18 @@ class WatchDevice:
             self.stats["fault_lost"] += 1
         elif u < f.loss + f.corrupt:
             self.stats["fault_corrupted"] += 1
-            self._notify(self._corrupt(pkt))
+            self._notify(self._corrupt(pkt), uuid)
         elif u < f.loss + f.corrupt + f.reorder:
             self.stats["fault_reordered"] += 1
-            self._held = held + [pkt]
+            self._held = held + [(uuid, pkt)]
             return
         else:
-            self._notify(pkt)
+            self._notify(pkt, uuid)
             if u < f.loss + f.corrupt + f.reorder + f.duplicate:
                 self.stats["fault_duplicated"] += 1
-                self._notify(pkt)
-        for h in held:
-            self._notify(h)
+                self._notify(pkt, uuid)
+        for held_uuid, h in held:
+            self._notify(h, held_uuid)
 
     def _corrupt(self, pkt: bytes) -> bytes:
         b = bytearray(pkt)
@@ -343,8 +380,8 @@ class WatchDevice:
             b[0] = polar.Measurement.ECG
         return bytes(b)
 
-    def _notify(self, pkt: bytes) -> None:
-        if self.peripheral.notify(self.data_uuid, pkt):
+    def _notify(self, pkt: bytes, uuid: str | None = None) -> None:
+        if self.peripheral.notify(uuid or self.data_uuid, pkt):
             self.stats["packets_sent"] += 1
         else:
             self.stats["unsent_not_subscribed"] += 1
@@ -368,7 +405,10 @@ class WatchDevice:
                 "source_rate_hz": self.rec.rate_hz, "source_samples": self.rec.n_samples,
                 "class_names": list(self.class_names), "status": {k: int(v) if isinstance(v, int) else v for k, v in
                                                                  vars(self.status).items()},
-                "stats": dict(self.stats), "subscriptions": dict(self.peripheral.subscriptions)}
+                "stats": dict(self.stats), "subscriptions": dict(self.peripheral.subscriptions),
+                "on_board": None if self.onboard is None or self.onboard.clf is None else
+                {"results": self.onboard.results, "windows": self.onboard.clf.windows,
+                 "restarts": self.onboard.clf.restarts, "model": self.onboard.model}}
 
 
 async def serve(cfg: WatchSimConfig, bus_address: str, stop: asyncio.Event, on_ready: Any = None) -> WatchDevice:
@@ -420,7 +460,11 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             watchdog.cancel()
 
-    device = asyncio.run(run())
+    try:
+        device = asyncio.run(run())
+    except MujoEdgeError as exc:  # e.g. the source cannot be read: one line for the parent, no traceback
+        print(f"ERROR {exc}", file=sys.stderr, flush=True)
+        return 2
     if args.stats:
         atomic_write_text(args.stats, json.dumps(device.info(), indent=2))
     sys.stdout.flush()

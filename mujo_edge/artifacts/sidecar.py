@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from mujo_edge.artifacts.header import check_header, make_header
 from mujo_edge.config import to_dict
 from mujo_edge.data.spec import SensorSpec
 from mujo_edge.errors import ConfigError, CorruptFileError
-from mujo_edge.provenance import atomic_write_text, sha256_file
+from mujo_edge.provenance import atomic_write_text, check_header, make_header, sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +135,10 @@ def read_sidecar(model_file: str | Path, check_hash: bool = True) -> dict[str, A
     if missing:
         raise CorruptFileError(path, f"missing keys {missing}")
     try:
-        SensorSpec.from_dict(meta["sensor_spec"])
-    except (ConfigError, TypeError, KeyError) as exc:
+        spec = SensorSpec.from_dict(meta["sensor_spec"])
+    except (ConfigError, TypeError, KeyError, ValueError) as exc:
         raise CorruptFileError(path, f"invalid sensor_spec ({exc})") from exc
+    check_fields(meta, spec, lambda msg: CorruptFileError(path, msg))
     if check_hash:
         if not model_file.exists():
             raise CorruptFileError(model_file, "model file is missing (only its sidecar exists)")
@@ -145,6 +147,61 @@ def read_sidecar(model_file: str | Path, check_hash: bool = True) -> dict[str, A
             raise CorruptFileError(model_file, f"sha256 {digest[:16]}... differs from {meta['sha256'][:16]}... recorded in "
                                                f"{path.name} (file corrupted or replaced)")
     return meta
+
+
+def check_fields(meta: dict[str, Any], spec: SensorSpec, fail: Callable[[str], Exception]) -> None:
+    """Types and consistency of the fields readers use (a hand-edited sidecar fails here with the field named).
+
+    Checks: ``backend`` / ``file`` / ``sha256`` are text, ``precision`` is ``fp32`` or ``int8``, ``label_names``
+    is a non-empty list of distinct names, ``channels_used`` (if present) names spec channels, ``input`` /
+    ``output`` have integer shapes ``[1, window, channels]`` / ``[1, len(label_names)]``, a known dtype and,
+    for integer tensors, a quantization block with a finite scale > 0 and an integer zero point inside the
+    dtype's range; ``verification`` and ``tflm`` are objects when present.
+    """
+    for key in ("backend", "file", "sha256", "precision"):
+        if not isinstance(meta[key], str):
+            raise fail(f"{key} must be a string, got {meta[key]!r} ({type(meta[key]).__name__})")
+    if meta["precision"] not in ("fp32", "int8"):
+        raise fail(f"precision must be 'fp32' or 'int8', got {meta['precision']!r}")
+    labels = meta["label_names"]
+    if (not isinstance(labels, list) or not labels or not all(isinstance(n, str) and n for n in labels)
+            or len(set(labels)) != len(labels)):
+        raise fail(f"label_names must be a non-empty list of distinct names, got {labels!r}")
+    used = meta.get("channels_used")
+    if used is not None and (not isinstance(used, list) or not all(isinstance(c, str) for c in used)
+                             or not set(used) <= set(spec.channels)):
+        raise fail(f"channels_used must list channels of sensor_spec.channels {list(spec.channels)}, got {used!r}")
+    want = {"input": [1, spec.window, len(spec.channels)], "output": [1, len(labels)]}
+    for key in ("input", "output"):
+        sec = meta[key]
+        if not isinstance(sec, dict):
+            raise fail(f"{key} must be an object, got {sec!r}")
+        shape = sec.get("shape")
+        if not isinstance(shape, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in shape):
+            raise fail(f"{key}.shape must be a list of integers, got {shape!r}")
+        if shape != want[key]:
+            what = (f"one window of sensor_spec.window={spec.window} samples x {len(spec.channels)} channels"
+                    if key == "input" else f"one logit per label ({len(labels)} label_names)")
+            raise fail(f"{key}.shape {shape} does not match {what}: expected {want[key]}")
+        try:
+            dtype = np.dtype(sec.get("dtype"))
+        except TypeError:
+            dtype = None
+        if dtype is None or dtype.name not in ("float32", "int8", "uint8", "int16"):
+            raise fail(f"{key}.dtype must be float32, int8, uint8 or int16, got {sec.get('dtype')!r}")
+        q = sec.get("quantization")
+        if np.issubdtype(dtype, np.integer):
+            info = np.iinfo(dtype)
+            if (not isinstance(q, dict) or not isinstance(q.get("scale"), (int, float)) or isinstance(q.get("scale"), bool)
+                    or not math.isfinite(q["scale"]) or q["scale"] <= 0 or not isinstance(q.get("zero_point"), int)
+                    or isinstance(q.get("zero_point"), bool) or not info.min <= q["zero_point"] <= info.max):
+                raise fail(f"{key} is {dtype.name} and needs quantization {{scale > 0, zero_point in "
+                           f"[{info.min}, {info.max}]}}, got {q!r}")
+        elif q is not None:
+            raise fail(f"{key} is {dtype.name}, so quantization must be null, got {q!r}")
+    for key in ("verification", "tflm", "embedded_contract"):
+        if meta.get(key) is not None and not isinstance(meta[key], dict):
+            raise fail(f"{key} must be an object, got {meta[key]!r}")
 
 
 def spec_of(meta: dict[str, Any]) -> SensorSpec:

@@ -18,16 +18,19 @@ T = TypeVar("T")
 DataDirOption = typer.Option(None, "--data-dir", help="Dataset root (default: $MUJO_EDGE_DATA_DIR).")
 
 
-def spec_from_options(rate: float | None, window: int | None, hop: int | None) -> SensorSpec:
-    """The default spec with the given rate (Hz), window and hop (samples) replaced."""
+def spec_from_options(rate: float | None, window: int | None, hop: int | None, purity: float | None = None,
+                      base: SensorSpec = DEFAULT_SPEC) -> SensorSpec:
+    """``base`` (default: the default spec) with the given rate (Hz), window and hop (samples) and purity replaced."""
     changes: dict[str, Any] = {}
+    if purity is not None:
+        changes["purity"] = purity
     if rate is not None:
         changes["rate_hz"] = rate
     if window is not None:
         changes["window"] = window
     if hop is not None:
         changes["hop"] = hop
-    return DEFAULT_SPEC.replace(**changes) if changes else DEFAULT_SPEC
+    return base.replace(**changes) if changes else base
 
 
 def field_default(cls: type, name: str) -> object:

@@ -33,6 +33,9 @@ def distill(
     lr: Optional[float] = config_option(D, "lr", "--lr", help="Adam learning rate."),
     input_noise: Optional[float] = config_option(D, "input_noise", "--input-noise", help="Std of Gaussian noise on "
                                                  "the normalized training windows (robustness to int8 input rounding)."),
+    window: Optional[int] = typer.Option(None, "--window", help="Window length, samples (default 128, or the teacher's)."),
+    hop: Optional[int] = typer.Option(None, "--hop", help="Hop between windows, samples (default: the spec's)."),
+    purity: Optional[float] = typer.Option(None, "--purity", help="Share of a window its label must cover (default 0.8)."),
     no_scratch: bool = typer.Option(False, "--no-scratch", help="With a teacher, skip the from-scratch baseline."),
     threads: int = typer.Option(0, "--threads", help="torch CPU threads (0 = torch default)."),
     data_dir: Optional[Path] = DataDirOption,
@@ -43,7 +46,8 @@ def distill(
         torch.set_num_threads(threads)
     cfg = DistillConfig(teacher=teacher, corpus=corpus, scratch_baseline=not no_scratch,
                         **given(student=student, source=dataset, fold=fold, fraction=fraction, seed=seed,
-                                max_steps=max_steps, distill_steps=distill_steps, lr=lr, input_noise=input_noise))
+                                max_steps=max_steps, distill_steps=distill_steps, lr=lr, input_noise=input_noise,
+                                window=window, hop=hop, purity=purity))
     res = run_distill(cfg, out, data_root=data_dir)
     if as_json:
         echo_json({"checkpoint": str(res.checkpoint), "seconds": round(res.seconds, 1), "metrics": res.metrics})

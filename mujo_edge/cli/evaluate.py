@@ -8,8 +8,10 @@ from typing import Optional
 import typer
 
 from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given, parse_list
+from mujo_edge.eval.checkpoints import parse_baselines
 from mujo_edge.eval.evaluate import MODES, EvaluateConfig, run_evaluation
 from mujo_edge.eval.report import markdown
+from mujo_edge.eval.targets import check_targets, targets_markdown, update_readme
 
 E = EvaluateConfig
 
@@ -38,6 +40,17 @@ def evaluate_cmd(
     finetune_lr_scale: Optional[float] = config_option(E, "finetune_lr_scale", "--finetune-lr-scale",
                                                        help="Encoder learning rate factor when fine-tuning."),
     jobs: Optional[int] = config_option(E, "jobs", "--jobs", help="Parallel single-threaded runs."),
+    window: Optional[int] = typer.Option(None, "--window", help="Window length, samples (default: the checkpoint's)."),
+    hop: Optional[int] = typer.Option(None, "--hop", help="Hop between windows, samples (default: the checkpoint's)."),
+    purity: Optional[float] = typer.Option(None, "--purity", help="Share of a window its label must cover "
+                                                                  "(default: the checkpoint's, 0.8)."),
+    baseline: list[str] = typer.Option([], "--baseline", help="SSL baseline checkpoint for its mode, MODE=CHECKPOINT "
+                                                              "(simclr, limu, multitask; '{dataset}' allowed). Repeatable."),
+    adaptive_seeds: Optional[bool] = config_option(E, "adaptive_seeds", "--adaptive-seeds/--all-seeds",
+                                                   help="Seed 0 everywhere; the other seeds only where a reported "
+                                                        "difference is under 2 points."),
+    readme: Optional[Path] = typer.Option(None, "--readme", help="Also rewrite the <!-- evaluate:begin/end --> block "
+                                                                 "of this markdown file with the tables and targets."),
     no_verify: bool = typer.Option(False, "--no-verify", help="Skip the sha256 check of the dataset's original files."),
     data_dir: Optional[Path] = DataDirOption,
     as_json: bool = typer.Option(False, "--json", help="Print the summary (without per-run rows) as JSON."),
@@ -47,6 +60,8 @@ def evaluate_cmd(
     values = given(
         model=config, seeds=seeds, normalization=normalization, linear_adapt_bn=adapt_bn, zero_shot=zero_shot,
         max_steps=max_steps, finetune_lr_scale=finetune_lr_scale, jobs=jobs,
+        window=window, hop=hop, purity=purity, adaptive_seeds=adaptive_seeds,
+        baselines=parse_baselines(baseline) if baseline else None,
         fractions=parse_list(fractions, float, "--fractions", "a label fraction such as 0.02") if fractions else None,
         modes=tuple(MODES.parse_list(modes)) if modes else None,
         folds=parse_list(folds, int, "--folds", "a fold index such as 0") if folds else None)
@@ -64,10 +79,13 @@ def evaluate_cmd(
                        f"({res['seconds']:.1f} s)", err=True)
 
     summary = run_evaluation(cfg, progress)
+    if readme is not None:
+        update_readme(readme, "evaluate", markdown(summary) + "\n**Targets**\n\n" + targets_markdown(check_targets(summary)))
     if as_json:
         echo_json({k: v for k, v in summary.items() if k != "runs"})
         return
     typer.echo(markdown(summary))
+    typer.echo(targets_markdown(check_targets(summary)))
     typer.echo(f"report: {out / 'report.md'}, {out / 'results.json'}, {out / 'f1_vs_fraction.png'}")
 
 

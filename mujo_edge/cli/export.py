@@ -1,4 +1,4 @@
-"""``mujo-edge export``: a student / classifier checkpoint → verified .pte, .tflite and .onnx files with sidecars."""
+"""``mujo-edge export``: a student / classifier checkpoint → verified .pte, .tflite, .onnx (and TFLite Micro) files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import typer
 
 from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given, table
 from mujo_edge.cli.main import _state
-from mujo_edge.export import BACKENDS, ExportConfig, export_checkpoint
+from mujo_edge.export import ExportConfig, export_checkpoint
+from mujo_edge.export.backends import resolve_formats
 
 X = ExportConfig
 
@@ -18,7 +19,8 @@ def export(
     checkpoint: Path = typer.Option(..., "--checkpoint", help="Checkpoint folder (kind 'student' or 'classifier')."),
     out: Path = typer.Option(..., "--out", help="Folder for the exported files and their sidecars."),
     int8: bool = typer.Option(False, "--int8", help="Static int8 post-training quantization (else fp32)."),
-    formats: Optional[str] = config_option(X, "formats", "--format", help="Formats, comma-separated, or all."),
+    formats: Optional[str] = config_option(X, "formats", "--format",
+                                           help="Formats, comma-separated, or all (with --int8 also tflm)."),
     calib_windows: Optional[int] = config_option(X, "calib_windows", "--calib-windows",
                                                  help="Calibration windows (from non-test subjects)."),
     name: Optional[str] = typer.Option(None, "--name", help="File stem (default: the model name)."),
@@ -29,7 +31,7 @@ def export(
 ) -> None:
     """Export, quantize and verify in each backend's own runtime (fails with the numbers if a file disagrees)."""
     cfg = ExportConfig(int8=int8, name=name, source=dataset, quiet_toolchains=_cli_verbosity() == 0,
-                       **given(formats=tuple(BACKENDS.parse_list(formats)) if formats else None,
+                       **given(formats=resolve_formats(formats, int8) if formats else None,
                                calib_windows=calib_windows, fold=fold))
     results = export_checkpoint(checkpoint, out, cfg, data_root=data_dir)
     if as_json:

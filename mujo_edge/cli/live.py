@@ -36,6 +36,9 @@ def live(
                                                help="Weight of the newest window in the probability EMA (1 = off)."),
     reject_below: Optional[float] = config_option(PipelineConfig, "reject_below", "--reject-below",
                                                   help="Report NULL when the smoothed top probability is lower."),
+    no_data_timeout: Optional[float] = config_option(PipelineConfig, "no_data_timeout_s", "--no-data-timeout",
+                                                     help="End with an error (exit 1) when the connected device sends "
+                                                          "nothing for this long, s."),
     faults: Optional[str] = typer.Option(None, "--faults",
                                          help="Simulated faults, e.g. loss=0.02,reorder=0.01,duplicate=0.01,corrupt=0.01,"
                                               "drop=5+12,down=0.5,seed=1."),
@@ -45,6 +48,11 @@ def live(
                                              help="The simulated watch supports only this rate (Hz), whatever is asked."),
     acquire_notify: bool = typer.Option(False, "--acquire-notify",
                                         help="BlueZ: subscribe with AcquireNotify (datagram socket) instead of StartNotify."),
+    on_watch: bool = typer.Option(False, "--on-watch",
+                                  help="The watch classifies on board and sends results (PROTOCOL.md §10); --model is "
+                                       "the *_tflm.tflite it runs (export --format tflm --int8)."),
+    on_watch_samples: bool = typer.Option(False, "--on-watch-samples",
+                                          help="With --on-watch: stream the samples as well."),
     data_dir: Optional[Path] = DataDirOption,
 ) -> None:
     """Stream IMU samples over BLE, classify every window with the model and show rate, losses and latency."""
@@ -56,9 +64,11 @@ def live(
     cfg = LiveConfig(model=model, device=device, simulate=simulate,
                      duration_s=duration if duration is not None else (20.0 if simulate else None), max_windows=windows,
                      client=ClientConfig(target=device or sim.name, rate_hz=rate, acquire_notify=acquire_notify,
+                                         on_watch=on_watch, on_watch_samples=on_watch_samples,
                                          **given(profile=profile)), sim=sim,
                      pipeline=PipelineConfig(record=record is not None,
-                                             **given(smoothing=smoothing, reject_below=reject_below)))
+                                             **given(smoothing=smoothing, reject_below=reject_below,
+                                                     no_data_timeout_s=no_data_timeout)))
     clf = load_model(model)
     out = sys.stderr if as_json else sys.stdout
     if not quiet:
@@ -88,13 +98,18 @@ def live(
     summary = dict(res.summary)
     if res.truth:
         summary["accuracy_vs_source"] = res.truth
+    stalled = summary.get("status") != "ok"
     if as_json:
         echo_json(summary)
     elif not quiet:
         s = res.summary
         print(json.dumps({"samples": s["samples"], "packets": s["packets"], "latency_ms": s["latency_ms"],
                           "rate_hz": s["rate_hz"], "connection": s["connection"], "windows": s["windows"],
+                          "stalls": s["stalls"], "status": s["status"],
                           **({"accuracy_vs_source": res.truth} if res.truth else {})}, indent=1))
+    if stalled:
+        typer.echo(f"error: {summary.get('failure', 'the stream stalled')}", err=True)
+        raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:

@@ -18,7 +18,8 @@ from mujo_edge import __version__
 from mujo_edge.errors import MujoEdgeError
 
 #: Modules under mujo_edge.cli that add commands (each defines ``register(app)``).
-COMMAND_MODULES: tuple[str, ...] = ("data", "corpus", "quickstart", "pretrain", "evaluate", "live", "watch_sim", "distill",
+COMMAND_MODULES: tuple[str, ...] = ("data", "corpus", "quickstart", "pretrain", "evaluate", "finetune", "live", "watch_sim",
+                                    "distill",
                                     "export", "predict")
 
 app = typer.Typer(

@@ -88,6 +88,22 @@ def pretrain_cmd(
     keep_last: Optional[int] = config_option(P, "keep_last", "--keep-last", help="Resumable states kept on disk."),
     max_clips: Optional[int] = config_option(P, "max_clips", "--max-clips", help="Use only the first N clips per split "
                                                                                 "(0 = all)."),
+    recipe: Optional[str] = config_option(P, "recipe", "--recipe", help="mujo (multimodal InfoNCE, + SSL on --pools), "
+                                                                        "or an IMU-only SSL baseline: simclr, limu, multitask."),
+    pools: Optional[str] = typer.Option(None, "--pools", help="Unlabelled real pools, comma-separated dataset names or "
+                                                              "'all' (motionsense, usc_had, uci_hapt, hmp, wisdm2019_watch6)."),
+    exclude_dataset: list[str] = typer.Option([], "--exclude-dataset", help="Leave this dataset's pool out (never "
+                                                                            "read; recorded in the checkpoint). Repeatable."),
+    ssl_objective: Optional[str] = config_option(P, "ssl_objective", "--ssl-objective", help="SSL loss of the mujo "
+                                                                                             "recipe on the pools: "
+                                                                                             "contrastive, masked, transform."),
+    ssl_weight: Optional[float] = config_option(P, "ssl_weight", "--ssl-weight", help="Weight of the SSL loss."),
+    ssl_batch_size: Optional[int] = config_option(P, "ssl_batch_size", "--ssl-batch-size", help="Pool windows per step "
+                                                                                                "(0 = --batch-size)."),
+    compile_: bool = typer.Option(False, "--compile", help="torch.compile the training step (faster after a few "
+                                                           "minutes of compilation; needs a C++ compiler)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Dataset root for --pools (default "
+                                                                     "$MUJO_EDGE_DATA_DIR)."),
     no_tensorboard: bool = typer.Option(False, "--no-tensorboard", help="CSV logs only."),
     no_progress: bool = typer.Option(False, "--no-progress", help="No progress bar."),
     as_json: bool = typer.Option(False, "--json", help="Print the final result as JSON."),
@@ -105,6 +121,14 @@ def pretrain_cmd(
         changes["pair_weights"] = _parse_weights(pair_weights)
     if sites:
         changes["sites"] = tuple(s.strip() for s in sites.split(","))
+    changes.update(given(recipe=recipe, ssl_objective=ssl_objective, ssl_weight=ssl_weight,
+                         ssl_batch_size=ssl_batch_size, data_dir=data_dir))
+    if pools:
+        changes["pools"] = tuple(p.strip() for p in pools.split(",") if p.strip())
+    if exclude_dataset:
+        changes["exclude_datasets"] = tuple(x.strip() for e in exclude_dataset for x in e.split(",") if x.strip())
+    if compile_:
+        changes["compile"] = True
     if no_tensorboard:
         changes["tensorboard"] = False
     saved = saved_config(out) if resume else None

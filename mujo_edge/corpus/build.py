@@ -2,12 +2,24 @@
 
 Memory stays bounded: a worker holds one shard (``shard_clips`` clips) at a time and the parent only
 collects small summaries. The result depends on the config and seed, not on the number of workers.
+
+A build never leaves a half-made corpus behind: it holds a lock beside the output folder (a second
+build into the same folder fails at once, naming the process that holds it), writes everything into
+``.<name>.building-<pid>`` next to it and renames that into place only when the index is written.
+Worker processes die with the build (``PR_SET_PDEATHSIG`` on Linux, a parent watchdog elsewhere), so
+a killed build cannot keep writing.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import logging
+import os
+import shutil
+import signal
+import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -21,10 +33,11 @@ from mujo_edge import errors
 from mujo_edge.activities import ACTIVITY_NAMES
 from mujo_edge.config import save_json, to_dict
 from mujo_edge.corpus.config import CorpusConfig
-from mujo_edge.corpus.store import FORMAT, INDEX, VERSION, prepare_output, write_shard
+from mujo_edge.corpus.store import FORMAT, INDEX, VERSION, check_output, write_shard
 from mujo_edge.corpus.synth import ClipJob, plan, synthesize
 from mujo_edge.data.spec import IMU_CHANNELS
 from mujo_edge.errors import ConfigError, MujoEdgeError
+from mujo_edge.locks import FileLock
 from mujo_edge.provenance import git_commit
 from mujo_edge.sim.skeleton import BONES, JOINTS
 
@@ -51,6 +64,60 @@ def _revive(d: dict[str, Any]) -> MujoEdgeError:
         return cls(d["message"])
     except TypeError:
         return MujoEdgeError(d["message"])
+
+
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """Worker initializer: the kernel kills this process when the build process dies (Linux); elsewhere a
+    watchdog thread ends it once its parent is gone. Either way a killed build cannot keep writing shards."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watchdog").start()
+
+
+def staging_folder(root: Path) -> Path:
+    """Where this process builds the corpus for ``root`` before it is renamed into place."""
+    return root.with_name(f".{root.name}.building-{os.getpid()}")
+
+
+def _clear_stale_builds(root: Path) -> None:
+    """Remove staging folders of earlier builds into ``root`` that were killed (the caller holds the lock)."""
+    for stale in root.parent.glob(f".{root.name}.building-*"):
+        log.warning("removing %s, left by a build that did not finish", stale)
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _publish(staging: Path, root: Path) -> None:
+    """Move the finished corpus in ``staging`` to ``root``.
+
+    A new folder is renamed into place at once. Into an existing folder (``force``), the old corpus
+    (``corpus.json``, ``shards/``) is moved aside first and the new index comes last, so ``root`` holds
+    either no corpus or a complete one at every moment; other files in ``root`` are left alone.
+    """
+    if not root.exists():
+        os.replace(staging, root)
+        return
+    old = root / f".old-{os.getpid()}"
+    old.mkdir()
+    for part in (INDEX, "shards"):
+        if (root / part).exists():
+            os.replace(root / part, old / part)
+    os.replace(staging / "shards", root / "shards")
+    os.replace(staging / INDEX, root / INDEX)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _shard_task(args: tuple[str, str, list[ClipJob], CorpusConfig, str | None]) -> dict[str, Any]:
@@ -102,10 +169,29 @@ def build_corpus(out: str | Path, cfg: CorpusConfig, workers: int = 1, force: bo
     root = Path(out)
     t0 = time.perf_counter()
     jobs, plan_stats = plan(cfg, data_root)  # fails early (e.g. no mocap) before touching the output
-    prepare_output(root, force)
+    with FileLock(root.with_name(f".{root.name}.lock"), what=f"corpus build into {root}"):
+        check_output(root, force)
+        _clear_stale_builds(root)
+        staging = staging_folder(root)
+        staging.mkdir(parents=True)
+        try:
+            entries = _build_shards(staging, jobs, cfg, workers, data_root, progress)
+            index = _index(entries, cfg, workers, plan_stats, time.perf_counter() - t0)
+            save_json(staging / INDEX, index)
+            _publish(staging, root)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    log.info("corpus %s: %d clips (%.2f h) in %.1f s", root, index["clips"], index["hours"],
+             index["stats"]["build_seconds"])
+    return index
+
+
+def _build_shards(staging: Path, jobs: list[ClipJob], cfg: CorpusConfig, workers: int, data_root: str | Path | None,
+                  progress: Callable[[int, int, dict[str, Any]], None] | None) -> list[dict[str, Any]]:
+    """Synthesize every shard into ``staging`` (in ``workers`` processes); returns their index entries in order."""
     chunks = [jobs[i:i + cfg.shard_clips] for i in range(0, len(jobs), cfg.shard_clips)]
     dr = None if data_root is None else str(data_root)
-    tasks = [(str(root), f"shard_{k:05d}", chunk, cfg, dr) for k, chunk in enumerate(chunks)]
+    tasks = [(str(staging), f"shard_{k:05d}", chunk, cfg, dr) for k, chunk in enumerate(chunks)]
     entries: list[dict[str, Any]] = []
 
     def collect(entry: dict[str, Any]) -> None:
@@ -118,15 +204,22 @@ def build_corpus(out: str | Path, cfg: CorpusConfig, workers: int = 1, force: bo
     if workers == 1 or len(tasks) == 1:
         for task in tasks:
             collect(_shard_task(task))
-    else:
-        # fork where available (workers need no torch, so a parent that imported it is fine); spawn elsewhere
-        ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
-        try:
-            with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as ex:
-                for entry in ex.map(_shard_task, tasks):
-                    collect(entry)
-        except BrokenProcessPool as exc:
-            raise MujoEdgeError(f"a corpus worker process died ({exc}); out of memory? try fewer --workers") from exc
+        return entries
+    # fork where available (workers need no torch, so a parent that imported it is fine); spawn elsewhere
+    ctx = get_context("fork" if "fork" in get_all_start_methods() else "spawn")
+    try:
+        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx, initializer=_die_with_parent,
+                                 initargs=(os.getpid(),)) as ex:
+            for entry in ex.map(_shard_task, tasks):
+                collect(entry)
+    except BrokenProcessPool as exc:
+        raise MujoEdgeError(f"a corpus worker process died ({exc}); out of memory? try fewer --workers") from exc
+    return entries
+
+
+def _index(entries: list[dict[str, Any]], cfg: CorpusConfig, workers: int, plan_stats: dict[str, Any],
+           seconds: float) -> dict[str, Any]:
+    """``corpus.json``: format, config, vocabulary, shapes, shards, split and build statistics."""
     labels: Counter = Counter()
     sources: Counter = Counter()
     subjects: dict[str, set[str]] = {}
@@ -136,7 +229,6 @@ def build_corpus(out: str | Path, cfg: CorpusConfig, workers: int = 1, force: bo
             sources[source] += 1
             subjects.setdefault(source, set()).add(subject)
         e.pop("_seconds")
-    seconds = time.perf_counter() - t0
     n = sum(e["clips"] for e in entries)
     v = cfg.video
     index = {
@@ -156,6 +248,4 @@ def build_corpus(out: str | Path, cfg: CorpusConfig, workers: int = 1, force: bo
                   "workers": workers, "clip_seconds_per_second": round(n * cfg.clip_seconds / max(seconds, 1e-9), 2),
                   **plan_stats},
     }
-    save_json(root / INDEX, index)
-    log.info("corpus %s: %d clips (%.2f h) in %.1f s", root, n, index["hours"], seconds)
     return index

@@ -7,8 +7,9 @@ Layout::
     DIR/shards/shard_00000/video.npy    (N, F, H, W) uint8
     DIR/shards/shard_00000/clips.json   per clip: clip_id, label, label_index, subject, source, texts, params
 
-Every shard is written to a temporary folder and renamed into place; ``corpus.json`` is written last
-(atomically), so a folder with ``corpus.json`` is always complete.
+A build writes everything into a staging folder beside ``DIR`` and renames it to ``DIR`` once
+``corpus.json`` is written (see :mod:`mujo_edge.corpus.build`), so ``DIR`` is either absent, the
+previous corpus, or the complete new one.
 """
 
 from __future__ import annotations
@@ -51,17 +52,15 @@ def write_shard(root: Path, name: str, clips: list[dict[str, Any]]) -> dict[str,
     return {"name": name, "clips": len(clips)}
 
 
-def prepare_output(root: Path, force: bool) -> None:
-    """Make ``root`` ready for a new corpus: refuse to overwrite anything unless ``force``."""
+def check_output(root: Path, force: bool) -> None:
+    """Refuse to build over anything in ``root`` unless ``force`` (the old corpus stays until the new one is
+    complete); creates ``root``'s parent folder."""
     if root.exists() and not root.is_dir():
         raise ConfigError(f"{root} exists and is not a folder")
-    if root.exists() and any(root.iterdir()):
-        if not force:
-            what = "a corpus" if (root / INDEX).exists() else "files"
-            raise ConfigError(f"{root} already holds {what}; pass --force (force=True) to overwrite it")
-        (root / INDEX).unlink(missing_ok=True)
-        shutil.rmtree(root / "shards", ignore_errors=True)
-    root.mkdir(parents=True, exist_ok=True)
+    if root.exists() and any(root.iterdir()) and not force:
+        what = "a corpus" if (root / INDEX).exists() else "files"
+        raise ConfigError(f"{root} already holds {what}; pass --force (force=True) to overwrite it")
+    root.parent.mkdir(parents=True, exist_ok=True)
 
 
 def read_index(root: str | Path) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from mujo_edge.corpus.config import CorpusConfig
 from mujo_edge.data.preprocess import resample
 from mujo_edge.errors import ConfigError, DataError
 from mujo_edge.sim.captions import captions
+from mujo_edge.sim.impacts import draw_impacts
 from mujo_edge.sim.imu import ideal_imu, place_sensors
 from mujo_edge.sim.mocap import load_trial, loop_to, read_manifest
 from mujo_edge.sim.motion import Motion
@@ -142,7 +143,8 @@ def synthesize(job: ClipJob, cfg: CorpusConfig, data_root: str | Path | None = N
     rng = clip_rng(cfg, job)
     m = motion_for(job, cfg, rng, data_root)
     placements = place_sensors(m, cfg.imu, rng)
-    imu = _resample_crop(ideal_imu(m, placements, cfg.imu.gravity), m.rate_hz, cfg)
+    shocks = draw_impacts(m, cfg.imu.impacts, rng)
+    imu = _resample_crop(ideal_imu(m, placements, cfg.imu.gravity, shocks), m.rate_hz, cfg)
     imu = cfg.imu.noise.apply(imu, cfg.rate_hz, rng)
     pose = _resample_crop(m.positions, m.rate_hz, cfg).astype(np.float32)
     pose[..., :2] -= pose[0, 0, :2]  # pelvis starts above the origin

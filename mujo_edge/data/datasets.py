@@ -9,8 +9,9 @@ from pathlib import Path
 
 from mujo_edge.data.filetree import FileTree, load_manifest, open_tree
 from mujo_edge.data.recording import Recording
-from mujo_edge.errors import DatasetNotFoundError, UnknownNameError
+from mujo_edge.errors import CorruptFileError, DatasetNotFoundError, UnknownNameError
 from mujo_edge.paths import DATA_ENV, data_dir
+from mujo_edge.provenance import sha256_file
 from mujo_edge.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class DatasetInfo:
         placements: body sites available; the first is the default.
         loader: ``loader(tree, placement) -> list[Recording]``.
         downloads: official downloads.
-        manifest: packaged sha256 manifest of the original files (``mujo_edge/data/manifests``).
+        manifest: packaged manifest(s) of the original files (``mujo_edge/data/manifests``: sha256 or git blob ids).
         official_split: the dataset's own subject split, if it has one.
         subject_ids_known: False when files carry no subject id (k-fold is then refused).
         citation, licence, notes: shown by ``mujo-edge data list``.
@@ -77,7 +78,7 @@ class DatasetInfo:
     placements: tuple[str, ...]
     loader: Loader
     downloads: tuple[Download, ...] = ()
-    manifest: str | None = None
+    manifest: str | tuple[str, ...] | None = None
     official_split: OfficialSplit | None = None
     subject_ids_known: bool = True
     citation: str = ""
@@ -85,9 +86,13 @@ class DatasetInfo:
     notes: str = ""
     units_note: str = ""
     extra: dict = field(default_factory=dict)
+    home: Path | None = None  # an imported dataset's own folder (found there, not under MUJO_EDGE_DATA_DIR)
 
     def find_source(self, root: str | Path | None = None) -> Path | None:
-        """Path of the first source present under ``root/folder`` (``root`` defaults to the data dir)."""
+        """Path of the first source present under ``root/folder`` (``root`` defaults to the data dir);
+        an imported dataset is always in its own folder."""
+        if self.home is not None:
+            return self.home if self.home.is_dir() else None
         base = data_dir(root)
         if base is None:
             return None
@@ -99,6 +104,8 @@ class DatasetInfo:
 
     def missing_message(self, root: str | Path | None = None) -> str:
         """Why the dataset is not available and how to get it."""
+        if self.home is not None:
+            return f"imported dataset {self.name!r}: its folder {self.home} is gone; import it again (mujo-edge data import)"
         base = data_dir(root)
         where = (f"{base / self.folder}" if base is not None
                  else f"${DATA_ENV} (not set; point it at the folder that holds one sub-folder per dataset)")
@@ -117,7 +124,11 @@ class DatasetInfo:
         src = self.find_source(root)
         if src is None:
             raise DatasetNotFoundError(self.missing_message(root))
-        return open_tree(src, load_manifest(self.manifest) if (self.manifest and verify) else None)
+        if not verify:
+            return open_tree(src, None)
+        check_download_record(src)
+        digests = self.extra.get("file_digests")  # an imported dataset lists its converted files' sha256
+        return open_tree(src, load_manifest(self.manifest) if self.manifest else digests)
 
     def load(self, root: str | Path | None = None, placement: str | None = None, verify: bool = True) -> list[Recording]:
         """Read all recordings (SI units, native rate) of one placement (default: the first).
@@ -134,20 +145,43 @@ class DatasetInfo:
         return recs
 
 
+def check_download_record(path: Path) -> None:
+    """Compare a downloaded file with the sha256 ``mujo-edge data download`` wrote beside it (``<file>.sha256``).
+
+    Where no archive checksum is published, the download records the one it computed; reading it back
+    here catches an archive that changed (a partial copy, disk corruption) since it was downloaded.
+    """
+    record = path.with_name(path.name + ".sha256")
+    if not (path.is_file() and record.is_file()):
+        return
+    try:
+        expected = record.read_text(encoding="utf-8").split()[0].lower()
+    except (OSError, IndexError, UnicodeDecodeError) as exc:
+        raise CorruptFileError(record, f"unreadable download record ({exc})") from exc
+    digest = sha256_file(path)
+    if digest != expected:
+        raise CorruptFileError(path, f"sha256 {digest[:16]}... differs from the {expected[:16]}... recorded in "
+                                     f"{record.name} when it was downloaded: the file changed since; download it "
+                                     f"again (mujo-edge data download NAME --force)")
+
+
 DATASETS: Registry[DatasetInfo] = Registry("dataset")
 
 
 def get_dataset(name: str) -> DatasetInfo:
-    """The :class:`DatasetInfo` named ``name``; unknown names raise with the list of valid ones."""
-    import mujo_edge.data.loaders  # noqa: F401  (registers every dataset)
+    """The :class:`DatasetInfo` named ``name`` (built in, or imported with ``mujo-edge data import``);
+    unknown names raise with the list of valid ones."""
+    from mujo_edge.data.loaders.imported import refresh  # registers every dataset (loader modules register on import)
 
+    refresh()
     return DATASETS.get(name)
 
 
 def dataset_names() -> list[str]:
-    """All registered dataset names."""
-    import mujo_edge.data.loaders  # noqa: F401
+    """All registered dataset names (built in first, then imported ones)."""
+    from mujo_edge.data.loaders.imported import refresh  # registers every dataset (loader modules register on import)
 
+    refresh()
     return DATASETS.names()
 
 

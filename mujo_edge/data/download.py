@@ -93,7 +93,7 @@ def download_dataset(name: str, root: str | Path | None = None, force: bool = Fa
     return paths
 
 
-def verify_against_manifest(path: Path, manifest: str) -> int:
+def verify_against_manifest(path: Path, manifest: str | tuple[str, ...]) -> int:
     """Check every file of a source against a packaged manifest; returns how many were checked.
 
     Raises :class:`CorruptFileError` if a file differs; files of the published list that the source

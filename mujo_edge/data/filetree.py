@@ -33,15 +33,30 @@ def manifest_key(path: str) -> str:
     return "/".join(parts[-2:])
 
 
-def load_manifest(name: str) -> dict[str, str]:
-    """Read a packaged sha256 manifest (``sha256  path`` lines) into ``{manifest_key: sha256}``."""
-    text = resources.files("mujo_edge.data.manifests").joinpath(name).read_text()
+def load_manifest(names: str | tuple[str, ...]) -> dict[str, str]:
+    """Read packaged manifests (``digest  path`` lines) into ``{manifest_key: digest}``.
+
+    A digest is a sha256 (64 hex digits) or, where only that is published, a git blob id (40 hex
+    digits: sha1 of ``b"blob <size>\\0" + content``, what ``git hash-object`` prints). With several
+    manifests, a sha256 wins over a git blob id for the same file.
+    """
     out: dict[str, str] = {}
-    for line in text.splitlines():
-        if line.strip():
-            digest, path = line.split(maxsplit=1)
-            out[manifest_key(path.strip().lstrip("*"))] = digest
+    for name in (names,) if isinstance(names, str) else names:
+        text = resources.files("mujo_edge.data.manifests").joinpath(name).read_text()
+        for line in text.splitlines():
+            if line.strip():
+                digest, path = line.split(maxsplit=1)
+                key = manifest_key(path.strip().lstrip("*"))
+                if len(out.get(key, "")) != 64:
+                    out[key] = digest.lower()
     return out
+
+
+def file_digest(data: bytes, like: str) -> str:
+    """The digest of ``data`` in the kind of ``like``: sha256 for 64 hex digits, git blob sha1 for 40."""
+    if len(like) == 40:
+        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    return hashlib.sha256(data).hexdigest()
 
 
 class FileTree:
@@ -51,6 +66,7 @@ class FileTree:
         self.path = Path(path)
         self.manifest = manifest or {}
         self.verified = 0
+        self.unlisted: list[str] = []  # members read that the published file list does not name (unverified)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self.path)!r})"
@@ -75,6 +91,11 @@ class FileTree:
         for member, data in self._iter(wanted):
             self._verify(member, data)
             yield member, data
+        unlisted = sorted(m for m in wanted if manifest_key(m) not in self.manifest) if self.manifest else []
+        if unlisted:
+            self.unlisted += unlisted
+            log.warning("%s: %d file(s) read are not in the published file list, so they were not verified: %s%s",
+                        self.path, len(unlisted), ", ".join(unlisted[:5]), " ..." if len(unlisted) > 5 else "")
 
     def read(self, member: str) -> bytes:
         """Bytes of one member."""
@@ -96,9 +117,10 @@ class FileTree:
         expected = self.manifest.get(manifest_key(member))
         if expected is None:
             return
-        got = hashlib.sha256(data).hexdigest()
+        got = file_digest(data, expected)
         if got != expected:
-            raise CorruptFileError(self.where(member), f"sha256 {got[:16]}... does not match the published "
+            kind = "git blob id" if len(expected) == 40 else "sha256"
+            raise CorruptFileError(self.where(member), f"{kind} {got[:16]}... does not match the published "
                                    f"{expected[:16]}... (corrupted or modified file)")
         self.verified += 1
 

@@ -3,7 +3,9 @@
 ``prepare("motionsense")`` reads the original files once (checking them against the published
 sha256), brings every recording to the spec (channel order, anti-aliased resampling), cuts windows
 with the spec's hop, labels each by majority with the purity rule, and caches the result under
-``$MUJO_EDGE_CACHE_DIR/windows``. A second call with the same spec and unchanged files loads the cache.
+``$MUJO_EDGE_CACHE_DIR/windows``. A second call with the same spec and unchanged files loads the cache;
+a second process preparing the same dataset at the same time waits for the first and reads its cache;
+an unreadable cache entry (e.g. truncated by a full disk) is discarded with a warning and rebuilt.
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from mujo_edge.data.datasets import get_dataset
+from mujo_edge.data.datasets import DatasetInfo, get_dataset
 from mujo_edge.data.filetree import fingerprint
 from mujo_edge.data.preprocess import to_spec, window_labels, window_starts
 from mujo_edge.data.recording import NULL_LABEL, Recording
+from mujo_edge.data.segments import recommend_window, segment_stats
 from mujo_edge.data.spec import ACC_CHANNELS, DEFAULT_SPEC, Normalization, SensorSpec
 from mujo_edge.data.windows import WindowSet
-from mujo_edge.errors import CorruptFileError, DatasetNotFoundError
+from mujo_edge.errors import CorruptFileError, DataError, DatasetNotFoundError
+from mujo_edge.locks import FileLock
 from mujo_edge.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -69,6 +73,30 @@ def windows_from_recordings(recs: list[Recording], spec: SensorSpec, dataset: st
     )
     stats["windows"] = len(ws)
     return ws
+
+
+def check_class_coverage(ws: WindowSet, recs: list[Recording]) -> None:
+    """Every class of ``ws.class_names`` that has labelled samples in ``recs`` must keep at least one window.
+
+    Raises DataError naming each class that lost all its windows, how long its segments last (median)
+    and the window and purity that were too much for them.
+    """
+    counts = np.bincount(ws.y, minlength=ws.num_classes)
+    labelled = set()
+    for rec in recs:
+        labelled |= {int(v) for v in np.unique(rec.labels) if v != NULL_LABEL}
+    lost = [k for k in sorted(labelled) if k < ws.num_classes and counts[k] == 0]
+    seg = segment_stats(recs, ws.class_names)
+    ws.stats["segments"] = seg
+    if not lost:
+        return
+    spec = ws.spec
+    what = "; ".join(f"{ws.class_names[k]!r} (segments last {seg[ws.class_names[k]]['median_s']:.2f} s median, "
+                     f"{seg[ws.class_names[k]]['segments']} segments)" for k in lost)
+    fit = recommend_window(seg, spec.rate_hz, spec.window, spec.purity)
+    raise DataError(f"{ws.dataset}: {len(lost)} class(es) get no window of {spec.window} samples ({spec.window_seconds:.2f} s "
+                    f"at {spec.rate_hz:g} Hz) with purity {spec.purity:g}: {what}. Use a shorter window, e.g. "
+                    f"--window {fit['window']} --hop {fit['hop']}, or a lower --purity")
 
 
 def _majority_is_null(labels: np.ndarray, starts: np.ndarray, window: int) -> np.ndarray:
@@ -123,20 +151,44 @@ def prepare(name: str, spec: SensorSpec = DEFAULT_SPEC, data_root: str | Path | 
     t0 = time.perf_counter()
     base = spec.replace(normalization=Normalization())  # windows stay in SI units; models normalize
     path = cache_file(name, base, placement, src, cache_root)
-    if cache and path.exists():
-        try:
-            ws = WindowSet.load(path)
-            ws.spec = base
-            ws.stats.update(prepare_seconds=time.perf_counter() - t0, cached=True)
-            log.info("%s: %d windows from cache %s", name, len(ws), path)
+    if cache:
+        ws = _read_cache(path, base, t0)
+        if ws is not None:
             return ws
-        except CorruptFileError as exc:
-            log.warning("ignoring unreadable cache file (%s); preparing again", exc)
+        # two processes preparing the same dataset: the second waits for the first and reads its cache
+        with FileLock(path.with_name(path.name + ".lock"), what=f"preparing {name}", wait=True):
+            ws = _read_cache(path, base, t0)
+            if ws is not None:
+                return ws
+            return _prepare_cold(info, name, base, data_root, placement, verify, src, path, t0)
+    return _prepare_cold(info, name, base, data_root, placement, verify, src, None, t0)
+
+
+def _read_cache(path: Path, spec: SensorSpec, t0: float) -> WindowSet | None:
+    """The cached windows at ``path``, or ``None`` when absent; an unreadable entry is deleted with a warning."""
+    if not path.exists():
+        return None
+    try:
+        ws = WindowSet.load(path)
+    except CorruptFileError as exc:
+        log.warning("discarding an unreadable cache entry (%s); preparing the dataset again", exc)
+        path.unlink(missing_ok=True)
+        return None
+    ws.spec = spec
+    ws.stats.update(prepare_seconds=time.perf_counter() - t0, cached=True)
+    log.info("%s: %d windows from cache %s", ws.dataset, len(ws), path)
+    return ws
+
+
+def _prepare_cold(info: DatasetInfo, name: str, spec: SensorSpec, data_root: str | Path | None, placement: str,
+                  verify: bool, src: Path, path: Path | None, t0: float) -> WindowSet:
+    """Read the original files, cut the windows and (with a cache ``path``) save them."""
     recs = info.load(data_root, placement, verify)
-    ws = windows_from_recordings(recs, base, name, info.class_names, placement)
+    ws = windows_from_recordings(recs, spec, name, info.class_names, placement)
+    check_class_coverage(ws, recs)
     ws.stats["median_acc_norm"] = check_gravity(ws)
     ws.stats["source"] = str(src)
-    if cache:
+    if path is not None:
         ws.save(path)
     ws.stats.update(prepare_seconds=time.perf_counter() - t0, cached=False)
     log.info("%s: %d windows prepared in %.1f s (%s)", name, len(ws), ws.stats["prepare_seconds"], ws.stats)

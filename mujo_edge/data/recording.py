@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from mujo_edge.data.spec import CHANNEL_UNITS
-from mujo_edge.errors import DataError
+from mujo_edge.errors import DataError, SpecMismatchError
 
 #: Label of samples that belong to no class (unlabelled gaps, "non-activity").
 NULL_LABEL = -1
@@ -46,6 +48,9 @@ class Recording:
         self.data = np.ascontiguousarray(self.data, dtype=np.float32)
         self.labels = np.asarray(self.labels, dtype=np.int16)
         where = self.source or f"{self.dataset}/{self.subject}/{self.session}"
+        if isinstance(self.rate_hz, bool) or not isinstance(self.rate_hz, numbers.Real) or not (
+                math.isfinite(self.rate_hz) and self.rate_hz > 0):
+            raise SpecMismatchError(f"{where}: the sample rate must be a positive number of Hz, got {self.rate_hz!r}")
         if self.data.ndim != 2 or self.data.shape[1] != len(self.channels):
             raise DataError(f"{where}: data shape {self.data.shape} does not fit channels {self.channels}")
         if self.labels.shape != (self.data.shape[0],):

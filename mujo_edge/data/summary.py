@@ -26,6 +26,7 @@ def summarize(name: str, spec: SensorSpec = DEFAULT_SPEC, data_root: str | Path 
     src = info.find_source(data_root)
     out: dict[str, Any] = {
         "name": info.name, "title": info.title, "available": src is not None,
+        "imported": bool(info.extra.get("imported")),
         "source": str(src) if src else None, "subjects": info.n_subjects, "subjects_counted": False,
         "classes": list(info.class_names), "num_classes": len(info.class_names),
         "native_rate_hz": info.native_rate_hz, "channels": list(info.channels), "placements": list(info.placements),

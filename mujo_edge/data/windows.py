@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,9 +95,6 @@ class WindowSet:
     # ------------------------------------------------------------------ persistence
     def save(self, path: str | Path) -> None:
         """Save as one ``.npz`` (arrays) with a JSON header (spec, names, stats); written atomically."""
-        import io
-
-
         header = {
             "dataset": self.dataset, "spec": self.spec.to_dict(), "class_names": list(self.class_names),
             "recording_names": list(self.recording_names), "placement": self.placement, "stats": self.stats,
@@ -117,5 +117,5 @@ class WindowSet:
                     recording_names=tuple(header["recording_names"]), channel_mask=z["channel_mask"],
                     placement=header["placement"], stats=header["stats"],
                 )
-        except (OSError, ValueError, KeyError, EOFError) as exc:
-            raise CorruptFileError(path, f"not a readable window file ({exc})") from exc
+        except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile, zlib.error) as exc:
+            raise CorruptFileError(path, f"not a readable window file ({type(exc).__name__}: {exc})") from exc

@@ -9,7 +9,15 @@ budget (1200 steps) and early stopping for every mode. Modes (registry :data:`MO
 * ``linear``   — the pretrained IMU encoder frozen (BatchNorm statistics re-estimated on the fold's
   unlabelled training windows, see :func:`mode_linear`); a linear head trained on its features;
 * ``finetune`` — the pretrained IMU encoder + a new linear head, all weights trained;
-* ``cnn``      — the protocol's CNN baseline (reference).
+* ``cnn``      — the protocol's CNN baseline (reference);
+* ``simclr``, ``limu``, ``multitask`` — fine-tuning (as ``finetune``) of an IMU-only self-supervised baseline
+  checkpoint given with ``baselines`` (registered in :mod:`mujo_edge.eval.baselines`).
+
+Checkpoints may be templates with ``{dataset}`` (one leave-one-dataset-out checkpoint per dataset, see
+:mod:`mujo_edge.eval.checkpoints`); every pretrained result records whether its checkpoint saw unlabelled
+windows of the dataset it is scored on (``seen_in_pretraining``). With ``adaptive_seeds`` the grid first
+runs seed 0, then seeds ``1..seeds-1`` for every (dataset, fraction) whose reported differences are under
+2 points (:func:`mujo_edge.eval.report.close_cells`).
 
 Normalization: ``scratch`` and ``cnn`` use the protocol's per-fold standardization. The pretrained
 modes use, by default, the normalization stored in the checkpoint's SensorSpec (``"pretrain"``):
@@ -48,11 +56,12 @@ from mujo_edge.data.splits import Fold, subject_kfold
 from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import ConfigError
 from mujo_edge.eval import report
+from mujo_edge.eval.checkpoints import BASELINE_MODES, checkpoint_for, seen_in_pretraining
 from mujo_edge.eval.zeroshot import zero_shot_fold
 from mujo_edge.metrics import scores
 from mujo_edge.models.classifiers import build_classifier
 from mujo_edge.models.inference import predict_features, predict_logits
-from mujo_edge.models.mujo import ImuClassifier, ImuClassifierConfig, MujoModel, load_mujo, model_config, resolve_checkpoint
+from mujo_edge.models.mujo import ImuClassifier, ImuClassifierConfig, MujoModel, load_mujo, model_config
 from mujo_edge.provenance import atomic_write_text, git_commit, sha256_file
 from mujo_edge.registry import Registry
 from mujo_edge.train.supervised import SupervisedConfig, train_supervised
@@ -70,6 +79,9 @@ class EvaluateConfig:
     ``checkpoint``: a ``kind="mujo"`` checkpoint folder or ``"default"`` (needed by linear, finetune,
     zero-shot and, for its architecture, scratch; without one scratch uses ``model``'s architecture).
     ``seeds``: seeds ``0..seeds-1`` (fraction sampling and model init). ``folds``: fold indices (empty = all ``k``).
+    ``checkpoint`` and the ``baselines`` (``{mode: checkpoint}`` for the SSL-baseline modes) may contain
+    ``{dataset}``. ``adaptive_seeds``: seed 0 everywhere, the other seeds only where a reported difference is
+    under 2 points.
     """
 
     datasets: tuple[str, ...] = ("motionsense",)
@@ -89,16 +101,37 @@ class EvaluateConfig:
     out: Path = Path("eval")
     data_dir: Path | None = None
     verify: bool = True
+    window: int | None = None
+    hop: int | None = None
+    purity: float | None = None
+    baselines: dict[str, str] = field(default_factory=dict)
+    adaptive_seeds: bool = False
 
     def __post_init__(self) -> None:
         for m in self.modes:
             MODES.get(m)
+            if m in BASELINE_MODES and m not in self.baselines:
+                raise ConfigError(f"mode {m!r} fine-tunes an SSL baseline: pass --baseline {m}=CHECKPOINT")
+        for m in self.baselines:
+            if m not in BASELINE_MODES:
+                raise ConfigError(f"unknown SSL baseline {m!r}; valid: {', '.join(BASELINE_MODES)}")
         for p in self.fractions:
             check_fraction(p)
         if self.normalization not in NORMALIZATIONS:
             raise ConfigError(f"unknown normalization {self.normalization!r}; valid: {', '.join(NORMALIZATIONS)}")
-        if self.seeds < 1 or self.jobs < 1 or self.max_steps < 1 or self.finetune_lr_scale <= 0:
-            raise ConfigError(f"seeds, jobs and max_steps must be >= 1 and finetune_lr_scale > 0, got {self}")
+        for name in ("seeds", "jobs", "max_steps", "k"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
+        if not self.finetune_lr_scale > 0:
+            raise ConfigError(f"finetune_lr_scale must be > 0, got {self.finetune_lr_scale!r}")
+        if not self.datasets:
+            raise ConfigError("no dataset given; see `mujo-edge data list` for the valid names")
+        for name, values in (("fractions", self.fractions), ("modes", self.modes), ("datasets", self.datasets),
+                             ("folds", self.folds)):
+            repeated = sorted({v for v in values if values.count(v) > 1}, key=str)
+            if repeated:
+                raise ConfigError(f"{name} repeat {repeated}; give each once")
         if self.checkpoint is None and (any(m in PRETRAINED_MODES for m in self.modes) or self.zero_shot):
             raise ConfigError("modes linear/finetune and zero-shot need --checkpoint (a pretraining run or 'default')")
 
@@ -126,27 +159,43 @@ class Context:
     cfg: EvaluateConfig
     windows: dict[str, WindowSet] = field(default_factory=dict)
     folds: dict[str, list[Fold]] = field(default_factory=dict)
-    mujo: MujoModel | None = None
-    weights_sha: str = ""
+    mujo: dict[str, MujoModel] = field(default_factory=dict)
+    shas: dict[str, str] = field(default_factory=dict)
     linear_encoders: dict[tuple[str, int], ImuClassifier] = field(default_factory=dict)
 
     def dataset(self, name: str) -> tuple[WindowSet, list[Fold]]:
         """Prepared windows and the k subject folds of ``name``."""
         if name not in self.windows:
             # the checkpoint's rate / window / hop (normalization is applied per mode, not here)
-            spec = (self.model().spec if self.cfg.checkpoint is not None else DEFAULT_SPEC).replace(
-                normalization=Normalization(), placement="any")
+            # (window, hop and purity may be set for activities shorter than the pretraining window)
+            spec = (self.model(name).spec if self.cfg.checkpoint is not None else DEFAULT_SPEC).replace(
+                normalization=Normalization(), placement="any",
+                **{k: v for k, v in (("window", self.cfg.window), ("hop", self.cfg.hop), ("purity", self.cfg.purity))
+                   if v is not None})
             ws = prepare(name, spec, data_root=self.cfg.data_dir, verify=self.cfg.verify)
             self.windows[name] = ws
             self.folds[name] = subject_kfold(ws.subject_ids, k=self.cfg.k, seed=0)
         return self.windows[name], self.folds[name]
 
-    def model(self) -> MujoModel:
-        """The pretrained MuJo model (loaded once)."""
-        if self.mujo is None:
-            self.mujo = load_mujo(self.cfg.checkpoint)
-            self.weights_sha = sha256_file(resolve_checkpoint(self.cfg.checkpoint) / "model.safetensors")
-        return self.mujo
+    def checkpoint(self, dataset: str | None = None, source: str = "mujo") -> Path:
+        """Checkpoint folder of ``source`` (``"mujo"`` = ``cfg.checkpoint``, or an SSL-baseline mode) for ``dataset``."""
+        template = self.cfg.checkpoint if source == "mujo" else self.cfg.baselines.get(source)
+        if template is None:
+            raise ConfigError(f"no checkpoint for {source!r}; pass --checkpoint or --baseline {source}=CHECKPOINT")
+        return checkpoint_for(template, dataset)
+
+    def model(self, dataset: str | None = None, source: str = "mujo") -> MujoModel:
+        """The pretrained model of ``source`` for ``dataset`` (each checkpoint loaded once)."""
+        path = self.checkpoint(dataset, source)
+        if str(path) not in self.mujo:
+            self.mujo[str(path)] = load_mujo(path)
+            self.shas[str(path)] = sha256_file(path / "model.safetensors")
+        return self.mujo[str(path)]
+
+    def weights_sha(self, dataset: str | None = None, source: str = "mujo") -> str:
+        """sha256 of the weights of :meth:`model` ``(dataset, source)``."""
+        self.model(dataset, source)
+        return self.shas[str(self.checkpoint(dataset, source))]
 
 
 ModeFn = Callable[[Context, Task, WindowSet, Fold], dict[str, Any]]
@@ -154,26 +203,27 @@ ModeFn = Callable[[Context, Task, WindowSet, Fold], dict[str, Any]]
 MODES: Registry[ModeFn] = Registry("evaluation mode")
 
 
-def _data(ctx: Context, task: Task, ws: WindowSet, fold: Fold, pretrained: bool) -> FoldData:
+def _data(ctx: Context, task: Task, ws: WindowSet, fold: Fold, pretrained: bool, source: str = "mujo") -> FoldData:
     fd = fold_data(ws, fold, task.fraction, task.seed)
     if pretrained and ctx.cfg.normalization == "pretrain":
-        spec = ctx.model().spec
+        spec = ctx.model(task.dataset, source).spec
         fd.x_fit, fd.x_val, fd.x_test = (spec.renormalize(a, fd.spec) for a in (fd.x_fit, fd.x_val, fd.x_test))
         fd.spec = spec.replace(placement=ws.placement)
     return fd
 
 
-def _scratch_arch(ctx: Context) -> dict[str, Any]:
+def _scratch_arch(ctx: Context, dataset: str) -> dict[str, Any]:
     """IMU encoder config of ``scratch``: the checkpoint's architecture, else the named model config's."""
-    return dict(ctx.model().cfg.imu) if ctx.cfg.checkpoint is not None else dict(model_config(ctx.cfg.model).imu)
+    return (dict(ctx.model(dataset).cfg.imu) if ctx.cfg.checkpoint is not None
+            else dict(model_config(ctx.cfg.model).imu))
 
 
-def _imu_classifier(ctx: Context, ws: WindowSet, pretrained: bool) -> ImuClassifier:
+def _imu_classifier(ctx: Context, ws: WindowSet, pretrained: bool, source: str = "mujo") -> ImuClassifier:
     mask = tuple(bool(c) for c in ws.channel_mask)
     if pretrained:
-        return ImuClassifier.from_mujo(ctx.model(), ws.num_classes, ws.placement, mask)
-    return ImuClassifier(ImuClassifierConfig(imu=_scratch_arch(ctx), num_classes=ws.num_classes, placement=ws.placement,
-                                             channel_mask=mask))
+        return ImuClassifier.from_mujo(ctx.model(ws.dataset, source), ws.num_classes, ws.placement, mask)
+    return ImuClassifier(ImuClassifierConfig(imu=_scratch_arch(ctx, ws.dataset), num_classes=ws.num_classes,
+                                             placement=ws.placement, channel_mask=mask))
 
 
 def _fit_and_score(model: nn.Module, fd: FoldData, task: Task, ctx: Context,
@@ -204,9 +254,14 @@ def mode_cnn(ctx: Context, task: Task, ws: WindowSet, fold: Fold) -> dict[str, A
 @MODES.register("finetune")
 def mode_finetune(ctx: Context, task: Task, ws: WindowSet, fold: Fold) -> dict[str, Any]:
     """Pretrained IMU encoder + new linear head, all weights trained (encoder lr × ``finetune_lr_scale``)."""
-    fd = _data(ctx, task, ws, fold, pretrained=True)
+    return finetune_from(ctx, task, ws, fold, "mujo")
+
+
+def finetune_from(ctx: Context, task: Task, ws: WindowSet, fold: Fold, source: str) -> dict[str, Any]:
+    """``finetune`` of the IMU encoder of checkpoint ``source`` (``"mujo"`` or an SSL-baseline mode)."""
+    fd = _data(ctx, task, ws, fold, pretrained=True, source=source)
     torch.manual_seed(task.seed)
-    model = _imu_classifier(ctx, ws, pretrained=True)
+    model = _imu_classifier(ctx, ws, pretrained=True, source=source)
     lr = SupervisedConfig().lr
     params = [{"params": model.encoder.parameters(), "lr": lr * ctx.cfg.finetune_lr_scale},
               {"params": model.head.parameters(), "lr": lr}]
@@ -257,24 +312,30 @@ def mode_linear(ctx: Context, task: Task, ws: WindowSet, fold: Fold) -> dict[str
     return _fit_and_score(nn.Linear(f_fit.shape[1], ws.num_classes), fd, task, ctx, x_test=f_test)
 
 
+def pretrained_source(mode: str) -> str | None:
+    """Which checkpoint a mode reads: ``"mujo"`` (``--checkpoint``), an SSL-baseline mode's own, or none."""
+    if mode in PRETRAINED_MODES or mode == "zeroshot":
+        return "mujo"
+    return mode if mode in BASELINE_MODES else None
+
+
 def task_key(ctx: Context, task: Task) -> str:
     """Hash of everything that changes a run's result (settings, checkpoint weights, data spec)."""
     cfg = ctx.cfg
     ws, _ = ctx.dataset(task.dataset)
-    pre = task.mode in PRETRAINED_MODES or task.mode == "zeroshot"
+    source = pretrained_source(task.mode)
+    pre = source is not None
     payload = {"task": task.name, "max_steps": cfg.max_steps, "k": cfg.k, "spec": ws.spec.key(), "n": len(ws),
-               "weights": ctx.weights_sha if pre else "",  # scratch depends on the architecture only:
-               "arch": _scratch_arch(ctx) if task.mode == "scratch" else None,
+               "weights": ctx.weights_sha(task.dataset, source) if pre else "",  # scratch: the architecture only
+               "arch": _scratch_arch(ctx, task.dataset) if task.mode == "scratch" else None,
                "norm": cfg.normalization if pre else "fold",
-               "ft_lr": cfg.finetune_lr_scale if task.mode == "finetune" else 1.0,
+               "ft_lr": cfg.finetune_lr_scale if task.mode == "finetune" or task.mode in BASELINE_MODES else 1.0,
                "adapt_bn": cfg.linear_adapt_bn if task.mode == "linear" else None, "version": 1}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def run_task(ctx: Context, task: Task) -> dict[str, Any]:
     """Run one task (or read its cached result) and cache it under ``cfg.out/runs``."""
-    if ctx.cfg.checkpoint is not None:
-        ctx.model()
     key = task_key(ctx, task)
     path = Path(ctx.cfg.out) / "runs" / f"{task.name}.json"
     if path.exists():
@@ -287,11 +348,19 @@ def run_task(ctx: Context, task: Task) -> dict[str, Any]:
     ws, folds = ctx.dataset(task.dataset)
     t0 = time.perf_counter()
     if task.mode == "zeroshot":
-        res = zero_shot_fold(ctx.model(), ws, folds[task.fold])
+        res = zero_shot_fold(ctx.model(task.dataset), ws, folds[task.fold])
     else:
         res = MODES.get(task.mode)(ctx, task, ws, folds[task.fold])
+    source = pretrained_source(task.mode)
+    seen = seen_in_pretraining(ctx.checkpoint(task.dataset, source), task.dataset) if source else False
+    present = sorted({int(v) for v in ws.y[folds[task.fold].indices(ws)["test"]]})
     out = {"key": key, "dataset": task.dataset, "fold": task.fold, "fraction": task.fraction, "mode": task.mode,
-           "seed": task.seed, **res, "seconds": time.perf_counter() - t0}
+           "seed": task.seed, **res, "seen_in_pretraining": seen, "seconds": time.perf_counter() - t0,
+           "test_classes": len(present),
+           "missing_test_classes": [ws.class_names[k] for k in range(ws.num_classes) if k not in present]}
+    if out["missing_test_classes"]:
+        log.warning("%s fold %d: the test subjects have no window of %s; macro F1 is over the %d classes present",
+                    task.dataset, task.fold, out["missing_test_classes"], len(present))
     atomic_write_text(path, json.dumps(out, indent=1) + "\n")
     return out
 
@@ -306,8 +375,21 @@ def tasks_of(cfg: EvaluateConfig, n_folds: dict[str, int]) -> list[Task]:
                 raise ConfigError(f"fold {f} does not exist; {ds} has folds 0..{n_folds[ds] - 1}")
             if cfg.zero_shot:
                 tasks.append(Task(ds, f, 0.0, "zeroshot", 0))
-            tasks += [Task(ds, f, p, m, s) for p in cfg.fractions for m in cfg.modes for s in range(cfg.seeds)]
+            seeds = range(1) if cfg.adaptive_seeds else range(cfg.seeds)
+            tasks += [Task(ds, f, p, m, s) for p in cfg.fractions for m in cfg.modes for s in seeds]
     return sorted(tasks, key=lambda t: -t.fraction)
+
+
+def more_seed_tasks(cfg: EvaluateConfig, results: list[dict[str, Any]], n_folds: dict[str, int]) -> list[Task]:
+    """``adaptive_seeds``: the runs of seeds ``1..seeds-1`` for every (dataset, fraction, modes) whose reported
+    differences are under 2 points (:func:`mujo_edge.eval.report.close_cells`), costliest first."""
+    done = {(r["dataset"], r["fold"], r["fraction"], r["mode"], r["seed"]) for r in results}
+    tasks = []
+    for ds, p, modes in report.close_cells(results, cfg):
+        for f in cfg.folds or range(n_folds[ds]):
+            tasks += [Task(ds, f, p, m, s) for m in modes for s in range(1, cfg.seeds)
+                      if (ds, f, p, m, s) not in done]
+    return sorted(set(tasks), key=lambda t: (-t.fraction, t.name))
 
 
 _WORKER: dict[str, Context] = {}
@@ -332,7 +414,26 @@ def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int
     out.mkdir(parents=True, exist_ok=True)
     save_json(out / "config.json", {"evaluate": cfg, "git_commit": git_commit()})
     ctx = Context(cfg)
-    tasks = tasks_of(cfg, {ds: len(ctx.dataset(ds)[1]) for ds in cfg.datasets})
+    n_folds = {ds: len(ctx.dataset(ds)[1]) for ds in cfg.datasets}
+    results = _run_tasks(ctx, tasks_of(cfg, n_folds), on_result)
+    for _ in range(3 if cfg.adaptive_seeds and cfg.seeds > 1 else 0):  # a new seed can move another cell under 2 points
+        extra = more_seed_tasks(cfg, results, n_folds)
+        if not extra:
+            break
+        log.info("adaptive seeds: %d more runs where a reported difference is under 2 points", len(extra))
+        results += _run_tasks(ctx, extra, on_result)
+    meta = {"checkpoint": cfg.checkpoint, "baselines": dict(cfg.baselines),
+            "weights_sha256": {ds: ctx.weights_sha(ds) for ds in cfg.datasets} if cfg.checkpoint else None,
+            "normalization": cfg.normalization, "git_commit": git_commit()}
+    summary = report.summarize(results, cfg, meta)
+    report.write_report(summary, out)
+    return summary
+
+
+def _run_tasks(ctx: Context, tasks: list[Task], on_result: Callable[[dict[str, Any], int, int], None] | None
+               ) -> list[dict[str, Any]]:
+    """Run ``tasks`` (one process, or ``cfg.jobs`` single-threaded workers) and return their results."""
+    cfg = ctx.cfg
     results: list[dict[str, Any]] = []
     if cfg.jobs == 1:
         threads = torch.get_num_threads()
@@ -352,8 +453,4 @@ def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int
                 results.append(fut.result())
                 if on_result:
                     on_result(results[-1], len(results), len(tasks))
-    meta = {"checkpoint": cfg.checkpoint, "weights_sha256": ctx.weights_sha if cfg.checkpoint else None,
-            "normalization": cfg.normalization, "git_commit": git_commit()}
-    summary = report.summarize(results, cfg, meta)
-    report.write_report(summary, out)
-    return summary
+    return results

@@ -2,7 +2,11 @@
 
 * :class:`PairwiseInfoNCE`: symmetric InfoNCE over every modality pair (the MuJo objective);
 * :class:`InfoNCE`: the same loss for one pair at a fixed temperature (distillation's text term);
-* :class:`RelationKD`: relational knowledge distillation (the student keeps the teacher's batch geometry).
+* :class:`RelationKD`: relational knowledge distillation (the student keeps the teacher's batch geometry);
+* self-supervised objectives on unlabelled IMU (:mod:`mujo_edge.models.ssl` builds their heads):
+  :class:`NTXent` (SimCLR-style contrast of two augmented views), :class:`MaskedMSE` (LIMU-BERT-style
+  masked reconstruction) and :class:`MultiTaskBCE` (recognising which transformations were applied, as
+  ssl-wearables does). None of them takes a class label.
 
 For a pair (a, b) and the ``n`` clips of the batch that have both modalities, the logits are
 ``s · z_a @ z_bᵀ`` (``(n, n)``, ``s`` = the model's clamped logit scale, embeddings L2-normalised);
@@ -126,3 +130,49 @@ class RelationKD(nn.Module):
         ls = (s @ s.T / self.temperature).masked_fill(eye, -1e4)
         lt = (t @ t.T / self.temperature).masked_fill(eye, -1e4)
         return nn.functional.kl_div(ls.log_softmax(1), lt.log_softmax(1), log_target=True, reduction="batchmean")
+
+
+class NTXent(nn.Module):
+    """SimCLR's normalized-temperature cross entropy over two views of ``n`` windows.
+
+    For L2-normalised ``z1 (n, D)`` and ``z2 (n, D)`` (row ``i`` of both = two views of window ``i``), each of
+    the ``2n`` embeddings has its other view as the positive and the remaining ``2n − 2`` as negatives.
+    """
+
+    def __init__(self, temperature: float = 0.1) -> None:
+        super().__init__()
+        if not temperature > 0:
+            raise ConfigError(f"NT-Xent temperature must be > 0, got {temperature}")
+        self.temperature = float(temperature)
+
+    def forward(self, z1: torch.Tensor, z2: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """Returns (loss, top-1 accuracy of finding the other view among the ``2n − 1`` candidates)."""
+        n = len(z1)
+        z = torch.cat([z1, z2], dim=0)                                    # (2n, D)
+        logits = (z @ z.t()) / self.temperature                           # (2n, 2n)
+        logits = logits.masked_fill(torch.eye(2 * n, dtype=torch.bool, device=z.device), float("-inf"))
+        target = torch.cat([torch.arange(n, 2 * n), torch.arange(0, n)]).to(z.device)
+        loss = nn.functional.cross_entropy(logits, target)
+        with torch.no_grad():
+            acc = float((logits.argmax(1) == target).float().mean())
+        return loss, acc
+
+
+class MaskedMSE(nn.Module):
+    """Mean squared error over the masked (hidden) input elements only."""
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """``pred``, ``target`` ``(B, T, C)``; ``mask (B, T, C)`` bool, True where the input was hidden and counts."""
+        m = mask.to(pred.dtype)
+        return ((pred - target) ** 2 * m).sum() / m.sum().clamp_min(1.0)
+
+
+class MultiTaskBCE(nn.Module):
+    """Binary cross entropy of ``K`` independent yes/no pretext tasks (was transformation ``k`` applied?)."""
+
+    def forward(self, logits: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, float]:
+        """``logits``, ``targets`` ``(B, K)`` (targets 0/1) → (mean loss, mean accuracy over tasks)."""
+        loss = nn.functional.binary_cross_entropy_with_logits(logits, targets.to(logits.dtype))
+        with torch.no_grad():
+            acc = float(((logits > 0) == (targets > 0.5)).float().mean())
+        return loss, acc

@@ -11,6 +11,11 @@ Shapes (``B`` batch, ``D = embed_dim``):
 * ``encode_video(video (B, F, H, W) uint8)`` → ``(B, D)``
 * ``encode_text(list[str] | prepared tensor)`` → ``(B, D)``
 
+An optional self-supervised head (``ssl`` in the config, :mod:`mujo_edge.models.ssl`) shares the IMU
+encoder: ``forward`` also returns its output when the batch holds ``ssl_*`` windows (unlabelled real
+IMU), and :meth:`MujoModel.ssl_loss` scores it. A config may then train the IMU alone
+(``modalities=["imu"]``): the self-supervised baselines are such models.
+
 Checkpoints are ``kind="mujo"`` folders (:mod:`mujo_edge.artifacts.checkpoint`) holding the config and the
 :class:`~mujo_edge.data.spec.SensorSpec` whose normalization was used for the IMU in pretraining;
 :func:`load_mujo` reads them back strictly (also ``"default"`` = the weights shipped in the package).
@@ -35,6 +40,7 @@ from mujo_edge.errors import ConfigError, UnknownNameError
 from mujo_edge.models.classifiers import CLASSIFIERS, ClassifierEntry
 from mujo_edge.models.encoders import build_encoder
 from mujo_edge.models.encoders.imu import UNKNOWN_SITE, site_index_of
+from mujo_edge.models.ssl import SSLConfig, build_ssl_head, ssl_config
 from mujo_edge.pretrained import default_checkpoint
 from mujo_edge.registry import Registry
 
@@ -54,10 +60,13 @@ class MujoConfig:
 
     Attributes:
         embed_dim: size D of the joint space.
-        modalities: the modalities built (a subset of :data:`MODALITIES`, at least two, ``imu`` always).
+        modalities: the modalities built (a subset of :data:`MODALITIES`, ``imu`` always; at least two
+            unless an ``ssl`` objective trains the IMU encoder alone).
         proj_hidden: hidden size of the 2-layer projection heads; 0 = one linear layer.
         logit_scale_init: initial ``log(1/temperature)`` (``log(1/0.07) = 2.659``).
         logit_scale_max: clamp of the logit scale (``log(100) = 4.605``, temperature ≥ 0.01).
+        ssl: a self-supervised head on the IMU encoder (the fields of :class:`~mujo_edge.models.ssl.SSLConfig`,
+            e.g. ``{"objective": "contrastive"}``); empty = none.
     """
 
     embed_dim: int = 128
@@ -69,13 +78,17 @@ class MujoConfig:
     proj_hidden: int = 0
     logit_scale_init: float = math.log(1 / 0.07)
     logit_scale_max: float = math.log(100.0)
+    ssl: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for m in self.modalities:
             if m not in MODALITIES:
                 raise UnknownNameError("modality", m, MODALITIES)
-        if "imu" not in self.modalities or len(set(self.modalities)) < 2:
-            raise ConfigError(f"modalities must include 'imu' and at least one other, got {self.modalities}")
+        if self.ssl:
+            ssl_config(self.ssl)  # validates the objective name and fields
+        if "imu" not in self.modalities or (len(set(self.modalities)) < 2 and not self.ssl):
+            raise ConfigError(f"modalities must include 'imu' and at least one other (or an ssl objective), "
+                              f"got {self.modalities}")
         if self.embed_dim < 1 or self.proj_hidden < 0 or not 0 < self.logit_scale_max:
             raise ConfigError(f"invalid MuJo config: embed_dim={self.embed_dim}, proj_hidden={self.proj_hidden}, "
                               f"logit_scale_max={self.logit_scale_max}")
@@ -154,6 +167,10 @@ class MujoModel(nn.Module):
         self.proj = nn.ModuleDict({m: _projection(self.encoders[m].out_dim, cfg.embed_dim, cfg.proj_hidden)
                                    for m in cfg.modalities})
         self.logit_scale = nn.Parameter(torch.tensor(float(cfg.logit_scale_init)))
+        self.ssl_cfg: SSLConfig | None = ssl_config(cfg.ssl) if cfg.ssl else None
+        imu = self.encoders["imu"]
+        self.ssl_head = (build_ssl_head(self.ssl_cfg, imu.out_dim, imu.cfg.in_channels, imu.time_stride)
+                         if self.ssl_cfg is not None else None)
         self.spec: SensorSpec | None = None  # set by load_mujo / pretraining: the IMU input spec
 
     # ------------------------------------------------------------------ helpers
@@ -205,14 +222,35 @@ class MujoModel(nn.Module):
             text = self.prepare_text(list(text))
         return self._embed("text", self.encoders["text"](text.to(self._device())), normalize)
 
+    def ssl_forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The SSL head's output on ``batch["ssl_imu"] (N, T, C)`` (see :mod:`mujo_edge.models.ssl` for shapes)."""
+        if self.ssl_head is None:
+            raise ConfigError("this model has no self-supervised head (config field 'ssl' is empty)")
+        x = batch["ssl_imu"]
+        site = batch.get("ssl_site")
+        mask = channel_mask_from(batch.get("ssl_channel_mask"), x.shape[0], x.shape[2], x.device)
+        site = site.to(x.device) if site is not None else None
+        if self.ssl_head.pooled:
+            return self.ssl_head(self.imu_features(x, site, mask))
+        return self.ssl_head(self.encoders["imu"].feature_map(x, site, mask))
+
+    def ssl_loss(self, out: torch.Tensor, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, float]:
+        """Loss (and the objective's accuracy, NaN where it has none) of an :meth:`ssl_forward` output."""
+        if self.ssl_head is None:
+            raise ConfigError("this model has no self-supervised head (config field 'ssl' is empty)")
+        return self.ssl_head.loss(out, batch)
+
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """Embeddings of every enabled modality present in ``batch`` plus ``"logit_scale"``."""
+        """Embeddings of every enabled modality present in ``batch`` plus ``"logit_scale"``; with ``ssl_imu``
+        in the batch and an SSL head, also ``"ssl"`` (the head's output, see :meth:`ssl_forward`)."""
         out: dict[str, torch.Tensor] = {}
         if "imu" in batch:
             out["imu"] = self.encode_imu(batch["imu"], batch.get("site"), batch.get("channel_mask"))
         for m, fn in (("pose", self.encode_pose), ("video", self.encode_video), ("text", self.encode_text)):
             if m in self.cfg.modalities and m in batch:
                 out[m] = fn(batch[m])
+        if self.ssl_head is not None and "ssl_imu" in batch:
+            out["ssl"] = self.ssl_forward(batch)
         out["logit_scale"] = self.scale()
         return out
 

@@ -170,7 +170,8 @@ class RuntimeClassifier:
             data: ``(T, C_src)`` float samples in SI units (m/s², rad/s), or a :class:`Recording`.
             rate_hz: sample rate of ``data`` in Hz (resampled to ``spec.rate_hz`` with the anti-aliased
                 polyphase filter of :func:`mujo_edge.data.preprocess.resample`).
-            channels: names of ``data``'s columns (any order, any subset containing the model's channels).
+            channels: names of ``data``'s columns (any order, any subset containing the model's channels;
+                default: the model's ``spec.channels``, in that order).
 
         Returns:
             A :class:`RecordingPrediction` with one row per full window (hop ``spec.hop``).
@@ -178,9 +179,12 @@ class RuntimeClassifier:
         if isinstance(data, Recording):
             rec = data
         else:
-            if rate_hz is None or channels is None:
-                raise SpecMismatchError("predict_recording needs rate_hz and channels for a raw array")
             arr = np.asarray(data, dtype=np.float32)
+            if rate_hz is None:
+                raise SpecMismatchError("predict_recording needs rate_hz (Hz) for a raw array; e.g. "
+                                        "predict_recording(samples, rate_hz=100)")
+            if channels is None:  # columns in the model's channel order
+                channels = self.spec.channels
             if arr.ndim != 2 or arr.shape[1] != len(channels):
                 raise SpecMismatchError(f"data has shape {arr.shape}, expected (T, {len(channels)}) for channels {tuple(channels)}")
             rec = Recording(dataset="stream", subject="unknown", session="stream", rate_hz=float(rate_hz),

@@ -23,10 +23,12 @@ from scipy.spatial.transform import Rotation
 from mujo_edge.data.spec import STANDARD_GRAVITY
 from mujo_edge.errors import ConfigError, UnknownNameError
 from mujo_edge.placements import PLACEMENTS, check_placement
+from mujo_edge.sim.coupling import CouplingModel, couple
+from mujo_edge.sim.impacts import ClipImpacts, ImpactModel, impact_acceleration
 from mujo_edge.sim.kinematics import angular_velocity_body, qconj, qmul, qrot, second_derivative
 from mujo_edge.sim.motion import Motion
 from mujo_edge.sim.noise import NoiseModel
-from mujo_edge.sim.skeleton import JOINT_INDEX, SEGMENT_CHILD, mirror_name
+from mujo_edge.sim.skeleton import JOINT_INDEX, JOINTS, SEGMENT_CHILD, mirror_name
 
 #: How devices are worn at a site: which random flips are plausible (see :func:`mount_rotation`).
 MOUNTS = ("fixed", "pocket", "belt", "strap", "watch")
@@ -104,6 +106,8 @@ class IMUConfig:
         position_jitter_m: random shift of the device on the skin, metres (std per axis).
         gravity: magnitude of gravity, m/s² (acting along −z).
         noise: sensor error model applied at the output rate.
+        impacts: foot-strike shocks added to the specific force (:mod:`mujo_edge.sim.impacts`).
+        coupling: loose mounting of pocket, belt and watch devices (:mod:`mujo_edge.sim.coupling`).
     """
 
     sites: tuple[str, ...] = PLACEMENTS
@@ -112,6 +116,8 @@ class IMUConfig:
     position_jitter_m: float = 0.012
     gravity: float = STANDARD_GRAVITY
     noise: NoiseModel = field(default_factory=NoiseModel)
+    impacts: ImpactModel = field(default_factory=ImpactModel)
+    coupling: CouplingModel = field(default_factory=CouplingModel)
 
     def __post_init__(self) -> None:
         if not self.sites:
@@ -128,14 +134,16 @@ class IMUConfig:
 
 @dataclass(frozen=True)
 class Placement:
-    """A sensor resolved for one clip: segment joint index, offset (m, segment frame), mount quaternion, and the
-    optional second segment (joint index, weight) whose orientation it partly follows."""
+    """A sensor resolved for one clip: segment joint index, offset (m, segment frame), mount quaternion, the
+    optional second segment (joint index, weight) whose orientation it partly follows, and the loose-mounting
+    resonance ``(natural frequency Hz, damping ratio)`` (None: rigid)."""
 
     site: str
     joint: int
     offset: np.ndarray
     mount: np.ndarray
     follow: tuple[int, float] | None = None
+    coupling: tuple[float, float] | None = None
 
 
 def nominal_mount(d: SiteDef) -> np.ndarray:
@@ -154,13 +162,14 @@ def mount_rotation(d: SiteDef, mode: str, rng: np.random.Generator, jitter_deg: 
 
     ``"device"``: pocket = upright or upside down, screen in or out; belt (clips and holsters, portrait or
     landscape) = any multiple of 90° about the screen normal, screen in or out; strap = upright or upside
-    down; watch and fixed = nominal.
+    down; watch = either way round (crown towards the hand or the elbow: 180° about the face normal);
+    fixed = nominal.
     """
     base = Rotation.from_quat(nominal_mount(d))
     if mode == "random":
         return Rotation.random(random_state=rng).as_quat()
     if mode == "device":
-        turns = {"pocket": [0, 180], "belt": [0, 90, 180, 270], "strap": [0, 180]}.get(d.mount, [0])
+        turns = {"pocket": [0, 180], "belt": [0, 90, 180, 270], "strap": [0, 180], "watch": [0, 180]}.get(d.mount, [0])
         spin = Rotation.from_euler("z", float(rng.choice(turns)), degrees=True)
         flip = Rotation.from_euler("y", 180.0 if (d.mount in ("pocket", "belt") and rng.random() < 0.5) else 0.0,
                                    degrees=True)
@@ -190,12 +199,16 @@ def place_sensors(motion: Motion, cfg: IMUConfig, rng: np.random.Generator) -> l
         mount = (nominal_mount(d) if mode == "aligned" and cfg.jitter_deg == 0
                  else mount_rotation(d, mode, rng, cfg.jitter_deg))
         follow = None if d.follow is None else (JOINT_INDEX[d.follow[0]], float(d.follow[1]))
-        out.append(Placement(name, JOINT_INDEX[d.segment], offset, mount, follow))
+        out.append(Placement(name, JOINT_INDEX[d.segment], offset, mount, follow, cfg.coupling.draw(d.mount, rng)))
     return out
 
 
-def ideal_imu(motion: Motion, placements: list[Placement], gravity: float = STANDARD_GRAVITY) -> np.ndarray:
-    """Noise-free readings ``(T, S, 6)`` (acc m/s², gyro rad/s) at ``motion.rate_hz`` for resolved placements."""
+def ideal_imu(motion: Motion, placements: list[Placement], gravity: float = STANDARD_GRAVITY,
+              impacts: ClipImpacts | None = None) -> np.ndarray:
+    """Noise-free readings ``(T, S, 6)`` (acc m/s², gyro rad/s) at ``motion.rate_hz`` for resolved placements.
+
+    ``impacts`` (:func:`mujo_edge.sim.impacts.draw_impacts`) adds foot-strike shocks to the specific force.
+    """
     g = np.array([0.0, 0.0, -gravity])
     t = motion.n_frames
     out = np.empty((t, len(placements), 6))
@@ -204,6 +217,10 @@ def ideal_imu(motion: Motion, placements: list[Placement], gravity: float = STAN
         pos = motion.positions[:, p.joint] + qrot(r_seg, p.offset)
         q_s = qmul(_device_frame(motion, p), np.broadcast_to(p.mount, r_seg.shape))
         acc_world = second_derivative(pos, motion.rate_hz)
+        if impacts is not None:
+            acc_world = acc_world + impact_acceleration(impacts, JOINTS[p.joint])
+        if p.coupling is not None:
+            acc_world = couple(acc_world, motion.rate_hz, *p.coupling)
         out[:, k, :3] = qrot(qconj(q_s), acc_world - g)
         out[:, k, 3:] = angular_velocity_body(q_s, motion.rate_hz)
     return out

@@ -69,6 +69,8 @@ def run_distill(cfg: DistillConfig, out: str | Path, data_root: str | Path | Non
     if cfg.teacher is not None:
         teacher = load_teacher(cfg.teacher)
         spec = teacher.spec
+    spec = spec.replace(**{k: v for k, v in (("window", cfg.window), ("hop", cfg.hop), ("purity", cfg.purity))
+                           if v is not None})
     ws = windows if windows is not None else load_windows(cfg.source, spec, data_root)
     if teacher is not None:
         teacher.spec.check_matches(ws.spec, what=f"window source {cfg.source}")

@@ -30,6 +30,8 @@ class DistillConfig:
         temperature: softmax temperature of the relational / contrastive terms.
         scratch_baseline: with a teacher, also train the same student from scratch for comparison.
         student_config: overrides of the student's config dataclass (e.g. ``{"stem": 32}``).
+        window, hop, purity: the windows to cut (default: the teacher's, else the default spec): a shorter
+            window keeps activities shorter than 2.56 s.
         input_noise: std of Gaussian noise added to the normalized training windows (0 = off). It
             stands in for sensor noise and int8 input rounding: a student that flips its decision under
             perturbations of 0.1 std cannot survive int8 quantization of its input (see docs/export.md).
@@ -55,6 +57,9 @@ class DistillConfig:
     scratch_baseline: bool = True
     student_config: dict[str, Any] = field(default_factory=dict)
     input_noise: float = 0.1
+    window: int | None = None
+    hop: int | None = None
+    purity: float | None = None
 
     def __post_init__(self) -> None:
         if not 0 <= self.fold < self.folds:

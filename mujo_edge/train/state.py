@@ -109,7 +109,7 @@ def save_train_state(run: Path, step: int, write_model: Callable[[Path], None], 
 
     Older step folders beyond the newest ``keep_last`` are removed afterwards.
     """
-    from safetensors.torch import save
+    from safetensors.torch import save  # safetensors is loaded only when a state is written
 
     root = Path(run) / STATE_DIR
     root.mkdir(parents=True, exist_ok=True)
@@ -158,6 +158,40 @@ def latest_state(run: Path) -> Path | None:
     return dirs[-1][1] if dirs else None
 
 
+def _read_state(folder: Path) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor], dict[str, Any]]:
+    """Model weights (sha256-checked), optimizer tensors and state.json of a step folder, or CheckpointError."""
+    from safetensors.torch import load_file  # safetensors is loaded only when a state is read
+
+    try:
+        weights = load_checkpoint(folder, kinds="mujo").state_dict()
+        tensors = load_file(str(folder / "optimizer.safetensors"))
+        meta = json.loads((folder / "state.json").read_text())
+        if not isinstance(meta, dict) or not isinstance(meta.get("step"), int) or "optimizer" not in meta:
+            raise CheckpointError(f"{folder / 'state.json'}: no step / optimizer record")
+    except CheckpointError:
+        raise
+    except Exception as exc:  # safetensors, OSError and JSON errors come in many types
+        raise CheckpointError(f"{folder}: unreadable training state ({type(exc).__name__}: {exc})") from exc
+    return weights, tensors, meta
+
+
+def latest_good_state(run: Path) -> Path | None:
+    """The newest step folder of ``run`` that reads back completely, or None.
+
+    A newer folder that is unreadable (a disk error, a file edited or truncated after the save) is
+    skipped with a warning naming it and the reason, and the previous one is used.
+    """
+    latest_state(run)  # removes leftovers of interrupted saves
+    for step, folder in reversed(step_dirs(run)):
+        try:
+            _read_state(folder)
+        except CheckpointError as exc:
+            log.warning("training state %s is unreadable (%s); trying the one before it", folder, exc)
+            continue
+        return folder
+    return None
+
+
 def load_train_state(folder: Path, model: torch.nn.Module, opt: torch.optim.Optimizer,
                      sched: torch.optim.lr_scheduler.LRScheduler, rank: int = 0) -> dict[str, Any]:
     """Restore model weights (strict), optimizer, scheduler and this rank's RNG from a step folder.
@@ -165,18 +199,8 @@ def load_train_state(folder: Path, model: torch.nn.Module, opt: torch.optim.Opti
     Returns its state.json; ``meta["rng_restored"]`` is False when the folder holds no RNG state for ``rank``
     (a run resumed with more processes than it was saved with).
     """
-    from safetensors.torch import load_file
-
-
-    try:
-        ckpt = load_checkpoint(folder, kinds="mujo")
-        load_state_strict(model, ckpt.state_dict(), str(folder))
-        tensors = load_file(str(folder / "optimizer.safetensors"))
-        meta = json.loads((folder / "state.json").read_text())
-    except CheckpointError:
-        raise
-    except Exception as exc:
-        raise CheckpointError(f"{folder}: unreadable training state ({exc})") from exc
+    weights, tensors, meta = _read_state(folder)
+    load_state_strict(model, weights, str(folder))
     optimizer_from_tensors(opt, tensors, meta["optimizer"])
     if sched is not None and meta.get("scheduler") is not None:
         sched.load_state_dict(meta["scheduler"])

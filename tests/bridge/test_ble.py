@@ -167,3 +167,27 @@ def test_live_windows_equal_the_offline_windows_of_the_same_recording(run_sessio
     assert len(live) >= 2
     # acc LSB at ±8 g is 2.4e-3 m/s², gyro LSB at ±2000 dps 1.1e-3 rad/s; the device streams 100 Hz
     np.testing.assert_allclose(live, offline[: len(live)], atol=0.01)
+
+
+def test_a_stream_that_goes_quiet_is_reported_and_ends_the_session(run_session, energy_clf):
+    """``--faults loss=1``: connected, nothing arrives. It used to report 0 samples lost and exit 0."""
+    pipe, sim, _ = run_session(energy_clf, WatchSimConfig(faults=FaultConfig(loss=1.0)), seconds=60.0,
+                               pipeline=PipelineConfig(stall_after_s=0.5, no_data_timeout_s=2.0))
+    s = pipe.summary()
+    assert s["status"] == "stalled" and "nothing arrived from the device for" in s["failure"]
+    assert s["samples"]["received"] == 0 and s["samples"]["expected"] >= 90  # 50 Hz for >= 2 s while connected
+    assert s["samples"]["shortfall"] == s["samples"]["expected"]
+    assert len(s["stalls"]) == 1 and s["stalls"][0]["duration_s"] >= 2.0
+    assert s["streaming_s"] < 30  # ended at the timeout, not at the 60 s limit
+
+
+def test_an_outage_that_never_ends_is_booked_with_its_samples(run_session, energy_clf):
+    """The link drops at 1.5 s and never comes back: the missing stream is an open outage, not 0 lost."""
+    client = ClientConfig("MujoWatch", scan_timeout_s=5.0, retries=1000)
+    pipe, sim, _ = run_session(energy_clf, WatchSimConfig(faults=FaultConfig(drop_at_s=(1.5,), down_s=1000.0)),
+                               seconds=5.0, client=client)
+    s = pipe.summary()
+    [outage] = [o for o in s["gaps"]["outages"] if o.get("ended") is False]
+    assert outage["duration_s"] > 2.0 and outage["lost_samples"] == pytest.approx(outage["duration_s"] * 50, abs=1)
+    assert s["samples"]["lost"] >= outage["lost_samples"] and s["connection"]["disconnects"] == 1
+    assert s["status"] == "ok"  # disconnected is not stalled: the stream was not running

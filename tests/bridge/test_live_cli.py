@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
+from bridge_fixtures import dbus_available, trained_model  # noqa: F401  (fixtures)
 
 from mujo_edge.cli.main import run
 from mujo_edge.data.csvio import read_recording_csv
-
-from bridge_fixtures import dbus_available, trained_model  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 
@@ -29,9 +29,12 @@ def test_live_simulate_with_a_trained_checkpoint_records_and_prints_json(dbus_av
     # the live view went to stderr: one line per prediction with probabilities, rate, losses, latency
     view = [ln for ln in captured.err.splitlines() if ln.startswith("#")]
     assert len(view) == summary["windows"]["predicted"] and "Hz" in view[0] and "latency" in view[0]
-    # the CSV keeps the device timestamps; reading it back interpolates the lost samples' holes
+    # the CSV keeps the device timestamps: reading it back keeps the holes of the lost samples (models resample
+    # from the timestamps; nothing is interpolated when reading)
     rec, _ = read_recording_csv(out)
-    assert rec.n_samples == summary["samples"]["received"] + summary["samples"]["lost"] and rec.rate_hz == 50.0
+    assert rec.n_samples == summary["samples"]["received"] and rec.rate_hz == 50.0
+    holes = np.round(np.diff(rec.timestamps) * 50.0).astype(int) - 1
+    assert holes[holes > 0].sum() == summary["samples"]["lost"]
     rows = [ln for ln in out.read_text().splitlines() if ln and not ln.startswith(("#", "t_s"))]
     assert len(rows) == summary["samples"]["received"]
     side = json.loads(out.with_suffix(".live.json").read_text())
@@ -51,3 +54,36 @@ def test_watch_sim_command_serves_and_reports(dbus_available, capsys):
     assert run(["watch-sim", "--duration", "1", "--json", "--profile", "polar"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["profile"] == "polar" and info["name"] == "Polar Sense SIM" and info["source"] == "synthetic"
+
+
+def test_a_silent_device_exits_non_zero_and_bad_faults_fail_before_the_simulator(dbus_available, trained_model, capsys):
+    code = run(["live", "--simulate", "synthetic", "--model", str(trained_model), "--faults", "loss=1",
+                "--duration", "60", "--no-data-timeout", "3", "--json"])
+    captured = capsys.readouterr()
+    assert code == 1 and "the stream stalled" in captured.err
+    summary = json.loads(captured.out)
+    assert summary["status"] == "stalled" and summary["samples"]["shortfall"] > 100 and summary["stalls"]
+    assert run(["live", "--simulate", "synthetic", "--model", str(trained_model), "--faults", "seed=-1"]) == 1
+    assert "fault seed must be a whole number in 0 .. 2**32 - 1, got -1" in capsys.readouterr().err
+
+
+@pytest.mark.realdata
+def test_a_bad_simulate_source_fails_fast_with_its_own_error(dbus_available, trained_model, capsys, require_dataset):
+    root = require_dataset("motionsense")
+    code = run(["live", "--simulate", "dataset:motionsense:999", "--model", str(trained_model), "--data-dir", str(root)])
+    err = capsys.readouterr().err
+    assert code == 1 and "no recording with subject '999'" in err and "Traceback" not in err
+    assert "did not start within" not in err  # the simulator's own error, not its start-up timeout
+
+
+def test_live_scores_a_recording_by_class_name_whatever_the_order(dbus_available, trained_model, tmp_path, capsys):
+    """A recording CSV lists its classes alphabetically (rest, run, walk), the model as trained (rest, walk, run);
+    live used to refuse to score it."""
+    from mujo_edge.data.csvio import write_recording_csv
+    from mujo_edge.data.synthetic import SYNTHETIC_CLASSES, synthetic_recording
+
+    src = write_recording_csv(synthetic_recording(40.0, seed=7), tmp_path / "rec.csv", SYNTHETIC_CLASSES)
+    assert run(["live", "--simulate", str(src), "--model", str(trained_model), "--windows", "4", "--duration", "60",
+                "--json", "--quiet"]) == 0
+    truth = json.loads(capsys.readouterr().out)["accuracy_vs_source"]
+    assert truth["scored_windows"] >= 2 and truth["accuracy"] is not None and "note" not in truth

@@ -82,3 +82,27 @@ def test_data_show_and_prepare_on_real_data(tmp_path, capsys, require_dataset):
     summary = json.loads(capsys.readouterr().out)
     assert summary["windows"] == 11300 and len(summary["subjects"]) == 30
     assert summary["stats"]["dropped_null"] > 0  # unlabelled gaps are counted, not hidden
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["evaluate", "--dataset", "motionsense", "--fractions", "abc", "--out", "x"],
+     "--fractions: 'abc' is not a label fraction such as 0.02"),
+    (["evaluate", "--dataset", "motionsense", "--fractions", "0.02,0.02", "--out", "x"], "--fractions: '0.02' is given twice"),
+    (["evaluate", "--dataset", "motionsense", "--seeds", "0", "--out", "x"], "seeds must be a whole number >= 1, got 0"),
+    (["data", "prepare", "motionsense", "--placement", "ankle"],
+     "unknown placement of motionsense 'ankle'; valid placements of motionsense: thigh_right"),
+])
+def test_bad_options_are_one_clear_line(args, message, capsys, tmp_path, monkeypatch):
+    """They used to print a traceback, dump the whole config, or say "valid placement of motionsenses"."""
+    monkeypatch.chdir(tmp_path)
+    assert run(args) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and "EvaluateConfig(" not in err
+
+
+def test_unknown_names_are_pluralised_properly():
+    from mujo_edge.activities import get_activity
+    from mujo_edge.errors import UnknownNameError
+
+    with pytest.raises(UnknownNameError, match="unknown activity 'levitating'; valid activities: "):
+        get_activity("levitating")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -128,8 +129,13 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
     meta = json.loads((path / "checkpoint.json").read_text())
     meta["model"]["config"]["num_classes"] = 5
     (path / "checkpoint.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match="model.config.num_classes differs from the value saved inside"):
+        load_checkpoint(path)
+    # weights that do not fit the config they were saved with fail the strict load, naming the keys
+    odd = save_checkpoint(tmp_path / "odd", model, "classifier", "cnn", {"in_channels": 6, "num_classes": 5}, spec,
+                          ("a", "b", "c", "d", "e"))
     with pytest.raises(CheckpointError, match="shape mismatch"):
-        classifier_from_checkpoint(load_checkpoint(path))
+        classifier_from_checkpoint(load_checkpoint(odd))
     (path / "model.safetensors").write_bytes(b"not weights")
     with pytest.raises(CheckpointError, match="sha256"):
         load_checkpoint(path).state_dict()
@@ -138,3 +144,57 @@ def test_checkpoint_round_trip_and_errors(tmp_path):
         load_checkpoint(path)
     with pytest.raises(CheckpointError, match="not a mujo-edge checkpoint"):
         load_checkpoint(tmp_path)
+
+
+@pytest.mark.parametrize(("edit", "field"), [
+    (lambda m: m["sensor_spec"].update(rate_hz=25.0), "sensor_spec.rate_hz"),
+    (lambda m: m["sensor_spec"]["channels"].reverse(), "sensor_spec.channels[0]"),
+    (lambda m: m["label_names"].reverse(), "label_names[0]"),
+    (lambda m: m["extra"].update(channels_used=["acc_x"]), "channels_used"),
+])
+def test_edited_checkpoint_metadata_is_refused(tmp_path, edit, field):
+    """A rate 50 -> 25 Hz or swapped channels / labels in checkpoint.json used to change predictions silently."""
+    model = build_classifier("cnn", in_channels=6, num_classes=2)
+    path = save_checkpoint(tmp_path / "run", model, "classifier", "cnn", {"in_channels": 6, "num_classes": 2},
+                           DEFAULT_SPEC, ("sit", "walk"), extra={"channels_used": list(DEFAULT_SPEC.channels)})
+    load_checkpoint(path)  # untouched: fine
+    meta = json.loads((path / "checkpoint.json").read_text())
+    edit(meta)
+    (path / "checkpoint.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match=rf"{re.escape(field)} differs from the value saved inside model.safetensors"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("format_version", "1", "format_version must be a positive integer, got '1'"),
+    ("step", "12", "step must be a JSON int"),
+    ("label_names", "sit,walk", "label_names must be a list of strings"),
+    ("model", ["cnn"], "model must be a JSON dict"),
+])
+def test_checkpoint_fields_of_the_wrong_type_are_clear_errors(tmp_path, key, value, message):
+    model = build_classifier("cnn", in_channels=6, num_classes=2)
+    path = save_checkpoint(tmp_path / "run", model, "classifier", "cnn", {"in_channels": 6, "num_classes": 2},
+                           DEFAULT_SPEC, ("sit", "walk"))
+    meta = json.loads((path / "checkpoint.json").read_text())
+    meta[key] = value
+    (path / "checkpoint.json").write_text(json.dumps(meta))
+    with pytest.raises(CheckpointError, match=re.escape(message)):
+        load_checkpoint(path)
+
+
+def test_atomic_writes_respect_the_umask(tmp_path):
+    """Files written atomically came out 0600 while plain writes were 0644."""
+    import os
+
+    from mujo_edge.provenance import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.json", "{}")
+        (tmp_path / "b.json").write_text("{}")
+        assert (tmp_path / "a.json").stat().st_mode & 0o777 == (tmp_path / "b.json").stat().st_mode & 0o777 == 0o644
+        os.umask(0o077)
+        atomic_write_text(tmp_path / "c.json", "{}")
+        assert (tmp_path / "c.json").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old)

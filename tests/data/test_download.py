@@ -67,3 +67,56 @@ def test_download_needs_a_data_dir(monkeypatch):
     monkeypatch.delenv("MUJO_EDGE_DATA_DIR", raising=False)
     with pytest.raises(DataError, match="MUJO_EDGE_DATA_DIR"):
         download_dataset("hmp")
+
+
+def test_packaged_references_of_mhealth_myogym_and_mmfit_match_the_shared_copies():
+    """The reference digests in ../shared/data are packaged and used: sha256 for MHEALTH, git blob ids for
+    MyoGym and the whole MM-Fit tree (labels also by sha256)."""
+    from mujo_edge.data.filetree import load_manifest
+
+    assert get_dataset("mhealth").manifest and len(load_manifest(get_dataset("mhealth").manifest)) == 10
+    assert load_manifest(get_dataset("myogym").manifest) == {"MyoGym.mat": "81be7eaed65fc76471655f53e10432cf99c8a7cb"}
+    mm = load_manifest(get_dataset("mmfit").manifest)
+    assert sum(len(v) == 40 for v in mm.values()) == 302  # every file of the full mm-fit/ tree by git blob id
+    assert len(mm["w00/w00_sw_l_acc.npy"]) == 40 and len(mm["w00_labels.csv"]) == 64  # the label files also by sha256
+
+
+def test_git_blob_manifests_verify_and_name_a_mismatch(tmp_path):
+    from mujo_edge.data.filetree import SingleFileTree, file_digest
+
+    good = tmp_path / "MyoGym.mat"
+    good.write_bytes(b"matlab 5.0 file")
+    blob = file_digest(good.read_bytes(), "0" * 40)
+    assert blob == hashlib.sha1(b"blob 15\0matlab 5.0 file").hexdigest()  # what `git hash-object` prints
+    tree = SingleFileTree(good, {"MyoGym.mat": blob})
+    assert tree.read("MyoGym.mat") and tree.verified == 1
+    with pytest.raises(CorruptFileError, match="git blob id .* does not match the published"):
+        SingleFileTree(good, {"MyoGym.mat": "1" * 40}).read("MyoGym.mat")
+
+
+def test_files_outside_the_published_list_are_reported(tmp_path, caplog):
+    from mujo_edge.data.filetree import open_tree
+
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "listed.txt").write_text("a")
+    (tmp_path / "d" / "extra.txt").write_text("b")
+    tree = open_tree(tmp_path / "d", {"listed.txt": hashlib.sha256(b"a").hexdigest()})
+    list(tree.iter_files(["listed.txt", "extra.txt"]))
+    assert tree.verified == 1 and tree.unlisted == ["extra.txt"]
+    assert "not in the published file list, so they were not verified: extra.txt" in caplog.text
+
+
+def test_the_checksum_written_at_download_is_read_back(tmp_path, patched_hmp):
+    """Without a published archive checksum the download records its own; a later change is caught."""
+    folder = write_hmp(tmp_path / "fake") / "hmp_wrist" / "HMP_Dataset"
+    info = patched_hmp(zip_folder(folder, tmp_path / "fake.zip").as_uri())
+    data = tmp_path / "data"
+    (data / "hmp_wrist").mkdir(parents=True)
+    archive = data / "hmp_wrist" / "HMP_Dataset.zip"
+    archive.write_bytes((tmp_path / "fake.zip").read_bytes())
+    (data / "hmp_wrist" / "HMP_Dataset.zip.sha256").write_text(f"{hashlib.sha256(archive.read_bytes()).hexdigest()}  x\n")
+    info.open(data, verify=False)  # verify=False: the synthetic files are not the published ones
+    info.open(data)  # the recorded sha256 matches
+    archive.write_bytes(archive.read_bytes()[:-10])
+    with pytest.raises(CorruptFileError, match="recorded in HMP_Dataset.zip.sha256 when it was downloaded"):
+        info.open(data)

@@ -92,15 +92,68 @@ def test_recording_csv_round_trip_and_irregular_timing(tmp_path):
     assert rec3.rate_hz == 50.0 and abs(rec3.n_samples - 150) <= 1
 
 
+def test_duplicate_millisecond_timestamps_are_merged_and_counted(tmp_path):
+    """Watches stamp in whole milliseconds: two samples may share one. They used to be rejected."""
+    t = np.round(np.arange(300) / 104.3, 3)  # 104.3 Hz, ms resolution
+    t[50] = t[49]  # and one real duplicate
+    rows = "\n".join(f"{ti:.3f},{i % 7},9.8" for i, ti in enumerate(t))
+    p = tmp_path / "watch.csv"
+    p.write_text("t_s,acc_x,acc_z\n" + rows + "\n")
+    rec, _ = read_recording_csv(p)
+    dups = 300 - len(np.unique(t))
+    assert rec.meta["duplicates_merged"] == dups >= 1 and rec.n_samples == 300 - dups
+    assert rec.rate_hz == pytest.approx(104.3, rel=0.02) and rec.data[49, 0] == pytest.approx((49 % 7 + 50 % 7) / 2)
+
+
 @pytest.mark.parametrize("content, match", [
     ("t_s,acc_x,foo\n0,1,2\n", "unknown column.*foo"),
     ("# rate_hz=50\nacc_x,acc_y\n1,2\n3\n", "row 3"),
     ("acc_x\n1\n", "rate_hz"),
     ("# rate_hz=50\nacc_x,label\n1,jump\n", "jump.*walk"),
-    ("t_s,acc_x\n0.1,1\n0.1,2\n", "increase"),
+    ("t_s,acc_x\n0.2,1\n0.1,2\n0.3,3\n", r"row 3 \(line 3\): sample 1 \(t = 0.100000 s\) is earlier than sample 0"),
+    ("t_s,acc_x,acc_y\n", "has a header row but no samples"),
+    ("# rate_hz=50\nt_s,acc_x\n0,1\n0.01,2\n0.02,3\n", "header says rate_hz=50 but the timestamps give 100 Hz"),
+    ("t_s,acc_x\n0,1\n0.02,nan\n", r"row 3 \(line 3\): non-finite"),
 ])
 def test_bad_csv_names_the_problem(tmp_path, content, match):
     p = tmp_path / "bad.csv"
     p.write_text(content)
     with pytest.raises(CorruptFileError, match=match):
         read_recording_csv(p, ("walk",) if "label" in content else None)
+
+
+def test_truncated_cache_file_is_discarded_and_rebuilt(tmp_path, caplog):
+    """A cache entry cut short (full disk, killed writer) raised zipfile.BadZipFile on every later run."""
+    root = write_motionsense(tmp_path / "data", subjects=(1, 2))
+    cache = tmp_path / "cache"
+    ws = prepare("motionsense", data_root=root, cache_root=cache, verify=False)
+    path = cache_file("motionsense", ws.spec, ws.placement, get_dataset("motionsense").find_source(root), cache)
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    again = prepare("motionsense", data_root=root, cache_root=cache, verify=False)
+    assert not again.stats["cached"] and len(again) == len(ws) and "unreadable cache" in caplog.text
+    assert prepare("motionsense", data_root=root, cache_root=cache, verify=False).stats["cached"]  # rebuilt in place
+
+
+def test_a_second_prepare_waits_for_the_first_and_reads_its_cache(tmp_path):
+    import threading
+
+    from mujo_edge.locks import FileLock
+
+    root = write_motionsense(tmp_path / "data", subjects=(1, 2))
+    cache = tmp_path / "cache"
+    spec = prepare("motionsense", data_root=root, cache=False, verify=False).spec
+    path = cache_file("motionsense", spec, "thigh_right", get_dataset("motionsense").find_source(root), cache)
+    done = threading.Event()
+    got = {}
+
+    def second() -> None:
+        got["ws"] = prepare("motionsense", data_root=root, cache_root=cache, verify=False)
+        done.set()
+
+    with FileLock(path.with_name(path.name + ".lock"), what="the first prepare"):  # the first process, mid-way
+        thread = threading.Thread(target=second)
+        thread.start()
+        assert not done.wait(1.0)  # the second waits instead of doing the same work
+        prepare("motionsense", data_root=root, cache=False, verify=False).save(path)  # the first one's result
+    assert done.wait(60)
+    assert got["ws"].stats["cached"]  # ... and reuses it

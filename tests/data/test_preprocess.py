@@ -54,9 +54,23 @@ def test_resample_labels_nearest_and_interpolate_uniform():
         interpolate_uniform(np.array([0.0, 0.0, 1.0]), np.zeros((3, 1)), 10)
 
 
-def test_rate_without_rational_factor_is_an_error():
+def test_any_real_rate_resamples_through_the_grid_plan():
+    """104.3 Hz used to fail ("cannot resample ... with a rational factor"): no small fraction reaches 50 Hz."""
+    from mujo_edge.data.preprocess import grid_plan, rate_ratio
+
     with pytest.raises(SpecMismatchError, match="cannot resample"):
-        resample(np.zeros((10, 1)), 50.0, 50.0 * 1.00005)  # needs a denominator of 20000
+        rate_ratio(50.0, 50.0 * 1.00005)  # needs a denominator of 20000
+    assert grid_plan(104.3, 50.0).grid_hz == 100.0 and (grid_plan(104.3, 50.0).up, grid_plan(104.3, 50.0).down) == (1, 2)
+    assert grid_plan(52.0, 50.0).grid_hz == 52.0  # a small fraction (25/26): straight through resample_poly
+    t = np.arange(2086) / 104.3  # 20 s
+    x = np.sin(2 * np.pi * 2.0 * t)[:, None]
+    y = resample(x, 104.3, 50.0)
+    assert abs(len(y) - 1000) <= 1
+    ref = np.sin(2 * np.pi * 2.0 * np.arange(len(y)) / 50.0)
+    np.testing.assert_allclose(y[20:-20, 0], ref[20:-20], atol=0.02)  # same 2 Hz wave, edges aside
+    for bad in (0.0, -50.0, float("nan")):
+        with pytest.raises(SpecMismatchError, match="positive number of Hz"):
+            resample(x, bad, 50.0)
 
 
 def test_select_channels_zero_fills_and_masks():

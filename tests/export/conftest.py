@@ -43,3 +43,16 @@ def exported(student: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[tu
         for r in export_checkpoint(student, out, ExportConfig(int8=int8, calib_windows=128)):
             files[(r.format, r.precision)] = r.path
     return files
+
+
+@pytest.fixture(scope="session")
+def tflm_exported(student: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The student exported with ``--format tflm --int8`` (verified in the TFLite Micro interpreter)."""
+    import torch
+
+    from mujo_edge.export import ExportConfig, export_checkpoint
+
+    torch.set_num_threads(1)
+    out = tmp_path_factory.mktemp("tflm")
+    (res,) = export_checkpoint(student, out, ExportConfig(formats=("tflm",), int8=True, calib_windows=128))
+    return res.path

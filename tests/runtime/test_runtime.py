@@ -87,7 +87,7 @@ def test_bad_inputs(tmp_path):
         clf.predict_proba(np.zeros((2, 64, 6), np.float32))
     with pytest.raises(SpecMismatchError, match="NaN"):
         clf.predict_proba(np.full((1, 128, 6), np.nan, np.float32))
-    with pytest.raises(SpecMismatchError, match="needs rate_hz and channels"):
+    with pytest.raises(SpecMismatchError, match="predict_recording needs rate_hz"):
         clf.predict_recording(np.zeros((300, 6), np.float32))
 
 
@@ -178,3 +178,18 @@ def test_predict_cli_placement_option(tmp_path, monkeypatch, capsys):
     assert run(["predict", "--model", str(tmp_path / "waist"), "--input", "dataset:mmfit", "--placement",
                 "wrist_left", "--show", "0"]) == 0
     assert "(wrist_left)" in capsys.readouterr().out and calls == ["wrist_left"]
+
+
+def test_readme_example_predict_recording_on_a_raw_array(tmp_path):
+    """``clf.predict_recording(samples, rate_hz=100)`` as the README shows it (it needed channels= before)."""
+    from mujo_edge.data.synthetic import activity_recording
+    from mujo_edge.runtime import load
+
+    _checkpoint(tmp_path / "ck")
+    rec = activity_recording(rate_hz=104.3)  # an odd device rate: resampled through the timing plan
+    with load(tmp_path / "ck") as clf:
+        res = clf.predict_recording(rec.data, rate_hz=104.3)
+        assert res.proba.shape == (len(res), clf.num_classes) and len(res.names) == len(res) > 0
+        np.testing.assert_allclose(res.proba.sum(axis=1), 1.0, rtol=1e-5)
+        with pytest.raises(SpecMismatchError, match="needs rate_hz"):
+            clf.predict_recording(rec.data)

@@ -9,6 +9,7 @@ from mujo_edge.activities import ACTIVITY_NAMES, DATASET_CLASSES, canonical_acti
 from mujo_edge.data import dataset_names, get_dataset
 from mujo_edge.errors import UnknownNameError
 from mujo_edge.sim.captions import captions
+from mujo_edge.sim.coupling import CouplingModel
 from mujo_edge.sim.imu import IMUConfig, ideal_imu, place_sensors
 from mujo_edge.sim.noise import NoiseModel
 from mujo_edge.sim.procedural import Style, activity_names, generate
@@ -92,7 +93,8 @@ def test_mirroring_swaps_sides_and_keeps_physics():
     m = generate("bicep_curls", style(4), 3.0, RATE, np.random.default_rng(1))
     mm = m.mirrored()
     np.testing.assert_allclose(mm.positions[:, J["wrist_l"], 0], -m.positions[:, J["wrist_r"], 0])
-    cfg = IMUConfig(orientation="aligned", jitter_deg=0.0, position_jitter_m=0.0, noise=NoiseModel.ideal())
+    cfg = IMUConfig(orientation="aligned", jitter_deg=0.0, position_jitter_m=0.0, noise=NoiseModel.ideal(),
+                    coupling=CouplingModel(enabled=False))  # each device's looseness is drawn at random, like jitter
     a = ideal_imu(m, place_sensors(m, cfg, np.random.default_rng(0)))
     b = ideal_imu(mm, place_sensors(mm, cfg, np.random.default_rng(0)))
     names = list(cfg.sites)

@@ -177,3 +177,39 @@ def test_resuming_with_other_settings_is_logged(tmp_path: Path, caplog: pytest.L
         changed = warn_changed_settings(tmp_path / "config.json", PretrainConfig(corpus=tmp_path, out=tmp_path,
                                                                                   batch_size=32, lr=2e-3))
     assert changed == ["batch_size"] and "batch_size=32" in caplog.text and "started with 64" in caplog.text
+
+
+def _tiny(corpus: Path, out: Path, **kw) -> PretrainConfig:
+    base = dict(corpus=corpus, out=out, model="tiny-hashtext", max_steps=4, batch_size=8, log_every=1, eval_every=100,
+                save_every=2, warmup_steps=1, tensorboard=False)
+    return PretrainConfig(**{**base, **kw})
+
+
+def test_resume_with_a_new_lr_trains_with_it_and_records_it(tiny_corpus: Path, tmp_path: Path) -> None:
+    """``--resume --lr X`` used to warn, then train with the saved lr while config.json claimed X."""
+    from mujo_edge.cli.main import run
+
+    out = tmp_path / "run"
+    pretrain(_tiny(tiny_corpus, out, max_steps=2))
+    args = ["pretrain", "--corpus", str(tiny_corpus), "--out", str(out), "--resume", "--max-steps", "4", "--lr", "0.1",
+            "--no-progress"]
+    assert run(args) == 0
+    rows = _rows(out / "train.csv")
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4]
+    # after the resume step the logged lr follows the new peak (cosine of 0.1), before it the old one (2e-3)
+    assert float(rows[1]["lr"]) < 0.01 and float(rows[2]["lr"]) > 0.01
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["pretrain"]["lr"] == 0.1 and cfg["pretrain"]["model"] == "tiny-hashtext"  # kept from the run
+    assert cfg["resumed"] == [{"step": 2, "changed": ["lr", "max_steps"]}]
+    ckpt = json.loads((out / "checkpoint.json").read_text())
+    assert ckpt["extra"]["pretrain"]["lr"] == 0.1
+
+
+def test_an_unreadable_newest_state_falls_back_to_the_previous_one(tiny_corpus: Path, tmp_path: Path, caplog) -> None:
+    out = tmp_path / "run"
+    pretrain(_tiny(tiny_corpus, out, keep_last=3))
+    newest = out / "train_state" / "step_00000004"
+    (newest / "optimizer.safetensors").write_bytes(b"\x00" * 16)  # e.g. a disk error after the save
+    res = pretrain(_tiny(tiny_corpus, out, keep_last=3, max_steps=6), resume=True)
+    assert res.step == 6 and "step_00000004 is unreadable" in caplog.text
+    assert json.loads((out / "config.json").read_text())["resumed"][0]["step"] == 2

@@ -29,6 +29,9 @@ extern "C" {
 #define MUJO_DATA_UUID "6d756a6f-6564-6765-0000-000000000002"
 
 enum mujo_format { MUJO_FORMAT_IMU6 = 1, MUJO_FORMAT_ACC3 = 2 };
+/* START / status `format` bit 7: classify on board and notify results (PROTOCOL.md §10); 0x80 alone = results
+ * only (no data packets), 0x81 = results and IMU6 packets. A device without a model refuses it. */
+#define MUJO_FORMAT_ON_BOARD 0x80u
 enum mujo_opcode { MUJO_OP_START = 0x01, MUJO_OP_STOP = 0x02 };
 enum mujo_state { MUJO_STATE_IDLE = 0, MUJO_STATE_STREAMING = 1 };
 enum mujo_error {
@@ -109,7 +112,8 @@ size_t mujo_encode_packet(uint8_t *out, size_t cap, uint8_t format, uint8_t rang
 /* Parse and check a packet header (version, then CRC, then format, length, ranges); MUJO_OK or an error. */
 int mujo_decode_header(const uint8_t *pkt, size_t len, mujo_header_t *hdr);
 
-/* Parse a control write. Returns MUJO_OK or the error to report; `*opcode` is set when len >= 1. */
+/* Parse a control write. Returns MUJO_OK or the error to report; `*opcode` is set when len >= 1. A START
+ * format may carry MUJO_FORMAT_ON_BOARD (whether the device can classify is the caller's decision). */
 int mujo_parse_command(const uint8_t *data, size_t len, uint8_t *opcode, mujo_start_t *cmd);
 
 /* Encode a START command (for hosts written in C and for tests); returns MUJO_START_SIZE. */
@@ -120,7 +124,8 @@ size_t mujo_encode_status(uint8_t out[MUJO_STATUS_SIZE], const mujo_status_t *st
 
 /*
  * Device-side negotiation of a START: picks the supported rate nearest to the request (ties: the
- * higher one) and the requested batch, or the largest that fits when batch is 0.
+ * higher one) and the requested batch, or the largest that fits when batch is 0 (results-only
+ * on-board classification, format MUJO_FORMAT_ON_BOARD: batch 0, no data packets).
  * Returns MUJO_OK, MUJO_ERR_UNSUPPORTED_RATE (no rates) or MUJO_ERR_BATCH_TOO_LARGE.
  */
 int mujo_negotiate(const mujo_start_t *cmd, const uint32_t *rates_mhz, size_t n_rates, uint16_t att_mtu,

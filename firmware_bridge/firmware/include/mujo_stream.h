@@ -72,6 +72,8 @@ typedef struct {
     uint32_t next_k;    /* next schedule index to keep */
     uint32_t missed;    /* schedule slots that passed without a sample */
     uint32_t packets;   /* packets produced */
+    uint8_t on_board;   /* set by the glue when a model is flashed: START may ask for MUJO_FORMAT_ON_BOARD */
+    uint32_t last_index; /* schedule index of the last kept sample (feed it to mujo_window_push) */
 } mujo_stream_t;
 
 void mujo_stream_init(mujo_stream_t *s, mujo_sample_t *storage, uint32_t cap, const uint32_t *rates_mhz,
@@ -80,7 +82,8 @@ void mujo_stream_init(mujo_stream_t *s, mujo_sample_t *storage, uint32_t cap, co
 int mujo_stream_control(mujo_stream_t *s, const uint8_t *data, size_t len, uint64_t now_us);
 /* The 16-byte status record. */
 size_t mujo_stream_status(const mujo_stream_t *s, uint64_t now_us, uint8_t out[MUJO_STATUS_SIZE]);
-/* Offer a measured sample; returns 1 if it was kept for streaming (due on the schedule), else 0. */
+/* Offer a measured sample; returns 1 if it was kept (due on the schedule; its index is then in
+ * s->last_index), else 0. With a results-only on-board format the sample is not queued for streaming. */
 int mujo_stream_offer(mujo_stream_t *s, const int16_t *values, uint64_t t_us);
 /* Build the next packet into out (cap bytes) if a full batch (or a batch cut by a hole) is ready;
  * returns its length or 0. */

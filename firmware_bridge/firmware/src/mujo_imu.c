@@ -131,7 +131,8 @@ int mujo_parse_command(const uint8_t *data, size_t len, uint8_t *opcode, mujo_st
     cmd->rate_mhz = get_u32(data + 4);
     cmd->batch = data[8];
     if (cmd->version != MUJO_PROTOCOL_VERSION) return MUJO_ERR_UNSUPPORTED_VERSION;
-    if (mujo_sample_size(cmd->format) == 0u) return MUJO_ERR_UNSUPPORTED_FORMAT;
+    uint8_t samples = (uint8_t)(cmd->format & (uint8_t)~MUJO_FORMAT_ON_BOARD);
+    if (mujo_sample_size(samples) == 0u && !(cmd->format == MUJO_FORMAT_ON_BOARD)) return MUJO_ERR_UNSUPPORTED_FORMAT;
     uint8_t a;
     uint16_t g;
     if (mujo_unpack_ranges(cmd->ranges, &a, &g) != MUJO_OK) return MUJO_ERR_UNSUPPORTED_RANGE;
@@ -173,7 +174,11 @@ int mujo_negotiate(const mujo_start_t *cmd, const uint32_t *rates_mhz, size_t n_
         if (d < db || (d == db && r > best)) best = r;
     }
     *rate_mhz = best;
-    uint8_t most = mujo_max_batch(cmd->format, att_mtu);
+    if (cmd->format == MUJO_FORMAT_ON_BOARD) { /* results only: no data packets, no batch */
+        *batch = 0u;
+        return MUJO_OK;
+    }
+    uint8_t most = mujo_max_batch((uint8_t)(cmd->format & (uint8_t)~MUJO_FORMAT_ON_BOARD), att_mtu);
     if (most < 1u || cmd->batch > most) return MUJO_ERR_BATCH_TOO_LARGE;
     *batch = cmd->batch ? cmd->batch : most;
     return MUJO_OK;

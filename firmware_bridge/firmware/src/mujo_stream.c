@@ -70,7 +70,8 @@ int mujo_stream_control(mujo_stream_t *s, const uint8_t *data, size_t len, uint6
     } else if (err == MUJO_OK) {
         uint32_t rate = 0;
         uint8_t batch = 0;
-        err = mujo_negotiate(&cmd, s->rates_mhz, s->n_rates, s->att_mtu, &rate, &batch);
+        if ((cmd.format & MUJO_FORMAT_ON_BOARD) && !s->on_board) err = MUJO_ERR_UNSUPPORTED_FORMAT;
+        else err = mujo_negotiate(&cmd, s->rates_mhz, s->n_rates, s->att_mtu, &rate, &batch);
         if (err == MUJO_OK && batch > MUJO_MAX_BATCH) err = MUJO_ERR_BATCH_TOO_LARGE;
         if (err == MUJO_OK) {
             s->format = cmd.format;
@@ -95,6 +96,9 @@ size_t mujo_stream_status(const mujo_stream_t *s, uint64_t now_us, uint8_t out[M
     return mujo_encode_status(out, &st);
 }
 
+/* The sample layout of the stream (the applied format without the on-board bit). */
+static uint8_t stream_format(const mujo_stream_t *s) { return (uint8_t)(s->format & (uint8_t)~MUJO_FORMAT_ON_BOARD); }
+
 static uint64_t due_us(const mujo_stream_t *s, uint32_t k) {
     return s->t0_us + ((uint64_t)k * 1000000000ull) / s->rate_mhz;
 }
@@ -106,8 +110,10 @@ int mujo_stream_offer(mujo_stream_t *s, const int16_t *values, uint64_t t_us) {
     if (k < s->next_k) k = s->next_k; /* rounding at the slot boundary */
     s->missed += k - s->next_k;
     s->next_k = k + 1u;
+    s->last_index = k;
+    if (s->format == MUJO_FORMAT_ON_BOARD) return 1; /* results only: the window assembler takes it */
     mujo_sample_t smp;
-    memcpy(smp.v, values, sizeof(int16_t) * (mujo_sample_size(s->format) / 2u));
+    memcpy(smp.v, values, sizeof(int16_t) * (mujo_sample_size(stream_format(s)) / 2u));
     smp.t_us = (uint32_t)t_us;
     smp.index = k;
     return mujo_ring_push(&s->ring, &smp);
@@ -115,15 +121,15 @@ int mujo_stream_offer(mujo_stream_t *s, const int16_t *values, uint64_t t_us) {
 
 size_t mujo_stream_poll(mujo_stream_t *s, uint8_t *out, size_t cap) {
     uint32_t n = mujo_ring_count(&s->ring);
-    if (s->state != MUJO_STATE_STREAMING || n == 0u) return 0u;
+    if (s->state != MUJO_STATE_STREAMING || n == 0u || s->format == MUJO_FORMAT_ON_BOARD) return 0u;
     const mujo_sample_t *first = mujo_ring_peek(&s->ring, 0u);
     uint32_t run = 1u;
     while (run < n && run < s->batch && mujo_ring_peek(&s->ring, run)->index == first->index + run) run++;
     if (run < s->batch && run == n) return 0u; /* wait for more samples */
     int16_t values[MUJO_MAX_BATCH * MUJO_MAX_CHANNELS];
-    size_t ch = mujo_sample_size(s->format) / 2u;
+    size_t ch = mujo_sample_size(stream_format(s)) / 2u;
     for (uint32_t i = 0; i < run; i++) memcpy(values + i * ch, mujo_ring_peek(&s->ring, i)->v, ch * sizeof(int16_t));
-    size_t len = mujo_encode_packet(out, cap, s->format, s->ranges, s->seq, first->t_us, values, (uint8_t)run);
+    size_t len = mujo_encode_packet(out, cap, stream_format(s), s->ranges, s->seq, first->t_us, values, (uint8_t)run);
     if (len == 0u) return 0u;
     mujo_ring_drop(&s->ring, run);
     s->seq++;

@@ -13,6 +13,8 @@
 
 #include "mujo_imu.h"
 #include "mujo_stream.h"
+#include "mujo_window.h"
+#include "onboard_vectors.h"
 #include "vectors.h"
 
 static int checks, failures;
@@ -208,6 +210,132 @@ static void test_quantize(void) {
     CHECK(mujo_quantize(8.0f / 65536.0f * 0.99f, 8.0f) == 0);
 }
 
+
+/* ------------------------------------------------------------------ on-board classification (golden vectors) */
+static void test_lsb_vectors(void) {
+    for (int i = 0; i < MUJO_VEC_N_LSB; i++) {
+        const mujo_vec_lsb_t *v = &MUJO_VEC_LSB[i];
+        CHECK(mujo_channel_lsb(v->format, v->ranges, v->channel) == v->lsb); /* bit-identical doubles */
+    }
+    CHECK(mujo_channel_lsb(9, 0, 0) == 0.0 && mujo_channel_lsb(MUJO_FORMAT_IMU6, 0xFF, 0) == 0.0);
+    CHECK(mujo_channel_lsb(MUJO_FORMAT_ACC3, 0, 3) == 0.0);
+}
+
+static void test_quantize_vectors(void) {
+    for (int i = 0; i < MUJO_VEC_N_QUANTIZE; i++) {
+        const mujo_vec_quantize_t *v = &MUJO_VEC_QUANTIZE[i];
+        int8_t q = mujo_quantize_input(v->x, v->mean, v->std, v->scale, v->zero_point);
+        CHECK(q == v->q);
+        if (q != v->q) printf("  quantize case %d: got %d, Python %d\n", i, q, v->q);
+    }
+    CHECK(mujo_quantize_input(NAN, 0.0f, 1.0f, 0.1f, 7) == 7);
+    CHECK(mujo_quantize_input(INFINITY, 0.0f, 1.0f, 0.1f, 0) == 127);
+    CHECK(mujo_quantize_input(-INFINITY, 0.0f, 1.0f, 0.1f, 0) == -128);
+}
+
+static void test_window_vectors(void) {
+    static int8_t ring[128 * 6], out[128 * 6];
+    for (int i = 0; i < MUJO_VEC_N_STREAMS; i++) {
+        const mujo_vec_stream_t *v = &MUJO_VEC_STREAMS[i];
+        mujo_window_spec_t spec = {v->window, v->hop, 6, {0}, {0}, v->scale, v->zero_point};
+        memcpy(spec.mean, v->mean, sizeof spec.mean);
+        memcpy(spec.std, v->std, sizeof spec.std);
+        mujo_window_t w;
+        CHECK(mujo_window_init(&w, &spec, v->format, v->ranges, ring, sizeof ring) == MUJO_OK);
+        CHECK(mujo_window_copy(&w, out, sizeof out) == 0u); /* no full window yet */
+        size_t n_win = (size_t)v->window * 6u;
+        int got = 0, bad = 0;
+        for (uint16_t k = 0; k < v->n; k++) {
+            if (!mujo_window_push(&w, v->counts + 6u * k, v->index[k])) continue;
+            if (got >= v->n_windows || v->ends[got] != k) {
+                bad++;
+                got++;
+                continue;
+            }
+            CHECK(mujo_window_copy(&w, out, n_win - 1u) == 0u); /* too small */
+            CHECK(mujo_window_copy(&w, out, sizeof out) == n_win);
+            if (memcmp(out, v->windows + (size_t)got * n_win, n_win) != 0) bad++;
+            got++;
+        }
+        CHECK(got == v->n_windows && bad == 0);
+        if (got != v->n_windows || bad) printf("  stream %s: %d windows (Python %d), %d differ\n", v->name, got, v->n_windows, bad);
+        CHECK(w.windows == (uint32_t)v->n_windows);
+    }
+    /* refused configurations */
+    mujo_window_spec_t ok = {16, 8, 6, {0}, {1, 1, 1, 1, 1, 1}, 0.05f, 0};
+    mujo_window_t w;
+    CHECK(mujo_window_init(&w, &ok, MUJO_FORMAT_ACC3, 0, ring, sizeof ring) == MUJO_ERR_UNSUPPORTED_FORMAT);
+    CHECK(mujo_window_init(&w, &ok, MUJO_FORMAT_IMU6, 0xC0, ring, sizeof ring) == MUJO_ERR_UNSUPPORTED_RANGE);
+    CHECK(mujo_window_init(&w, &ok, MUJO_FORMAT_IMU6, 0, ring, 16u * 6u - 1u) == MUJO_ERR_BAD_LENGTH);
+    mujo_window_spec_t bad = ok;
+    bad.std[4] = 0.0f;
+    CHECK(mujo_window_init(&w, &bad, MUJO_FORMAT_IMU6, 0, ring, sizeof ring) == MUJO_ERR_BAD_LENGTH);
+    bad = ok;
+    bad.scale = -1.0f;
+    CHECK(mujo_window_init(&w, &bad, MUJO_FORMAT_IMU6, 0, ring, sizeof ring) == MUJO_ERR_BAD_LENGTH);
+    bad = ok;
+    bad.hop = 0;
+    CHECK(mujo_window_init(&w, &bad, MUJO_FORMAT_IMU6, 0, ring, sizeof ring) == MUJO_ERR_BAD_LENGTH);
+    /* a hole restarts the window: 16 more samples are needed */
+    CHECK(mujo_window_init(&w, &ok, MUJO_FORMAT_IMU6, 0, ring, sizeof ring) == MUJO_OK);
+    int16_t s[6] = {1, 2, 3, 4, 5, 6};
+    int done = 0;
+    for (uint32_t k = 0; k < 15; k++) done += mujo_window_push(&w, s, k);
+    CHECK(done == 0 && mujo_window_push(&w, s, 20) == 0 && w.restarts == 1u);
+    for (uint32_t k = 21; k < 35; k++) done += mujo_window_push(&w, s, k);
+    CHECK(done == 0 && mujo_window_push(&w, s, 35) == 1);
+}
+
+static void test_result_vectors(void) {
+    uint8_t buf[MUJO_RESULT_MAX_SIZE];
+    for (int i = 0; i < MUJO_VEC_N_RESULTS; i++) {
+        const mujo_vec_result_t *v = &MUJO_VEC_RESULTS[i];
+        size_t len = mujo_encode_result(buf, sizeof buf, v->is_float ? MUJO_RESULT_FLAG_FLOAT : 0u, v->seq, v->t_end_us,
+                                        v->class_index, v->num_classes, v->confidence);
+        CHECK(len == v->len && memcmp(buf, v->packet, v->len) == 0);
+        CHECK(mujo_encode_result(buf, v->len - 1u, v->is_float ? MUJO_RESULT_FLAG_FLOAT : 0u, v->seq, v->t_end_us,
+                                 v->class_index, v->num_classes, v->confidence) == 0u);
+    }
+    CHECK(mujo_encode_result(buf, sizeof buf, 0x02, 0, 0, 0, 1, 0.5f) == 0u); /* reserved flag */
+    for (int i = 0; i < MUJO_VEC_N_CONFIDENCE; i++) CHECK(mujo_confidence_code(MUJO_VEC_CONFIDENCE[i].p) == MUJO_VEC_CONFIDENCE[i].q);
+    uint8_t rec[MUJO_MODEL_RECORD_SIZE];
+    CHECK(mujo_encode_model_record(rec, MUJO_VEC_MODEL_RECORD_ARGS, MUJO_VEC_MODEL_ID) == MUJO_MODEL_RECORD_SIZE);
+    CHECK(memcmp(rec, MUJO_VEC_MODEL_RECORD, MUJO_MODEL_RECORD_SIZE) == 0);
+    const int8_t logits[4] = {-20, 90, 90, 3};
+    float p = 0.0f;
+    CHECK(mujo_top_class(logits, 4, 0.1f, -20, &p) == 1 && p > 0.49f && p < 0.5f); /* ties: the first */
+    CHECK(mujo_top_class(logits, 0, 0.1f, 0, &p) == 0 && p == 0.0f);
+}
+
+static void test_on_board_start(void) {
+    static const uint32_t rates[] = {50000u};
+    mujo_sample_t store[8];
+    mujo_stream_t s;
+    uint8_t start[MUJO_START_SIZE], pkt[64];
+    mujo_stream_init(&s, store, 8, rates, 1, 247);
+    mujo_start_t cmd = {MUJO_PROTOCOL_VERSION, MUJO_FORMAT_ON_BOARD, 0, 50000u, 1};
+    mujo_encode_start(start, &cmd);
+    CHECK(mujo_stream_control(&s, start, sizeof start, 0) == MUJO_ERR_UNSUPPORTED_FORMAT); /* no model */
+    s.on_board = 1u;
+    CHECK(mujo_stream_control(&s, start, sizeof start, 0) == MUJO_OK && s.format == MUJO_FORMAT_ON_BOARD);
+    int16_t v[6] = {0};
+    uint64_t t = 0;
+    int kept = 0;
+    for (int i = 0; i < 40; i++, t += 20000u) kept += mujo_stream_offer(&s, v, t);
+    CHECK(kept == 40 && s.last_index == 39u && mujo_ring_count(&s.ring) == 0u); /* nothing queued to stream */
+    CHECK(mujo_stream_poll(&s, pkt, sizeof pkt) == 0u);
+    cmd.format = MUJO_FORMAT_ON_BOARD | MUJO_FORMAT_IMU6;
+    mujo_encode_start(start, &cmd);
+    CHECK(mujo_stream_control(&s, start, sizeof start, t) == MUJO_OK);
+    for (int i = 0; i < 3; i++, t += 20000u) kept += mujo_stream_offer(&s, v, t);
+    size_t len = mujo_stream_poll(&s, pkt, sizeof pkt);
+    mujo_header_t h;
+    CHECK(len > 0u && mujo_decode_header(pkt, len, &h) == MUJO_OK && h.format == MUJO_FORMAT_IMU6);
+    cmd.format = MUJO_FORMAT_ON_BOARD | 0x05u;
+    mujo_encode_start(start, &cmd);
+    CHECK(mujo_stream_control(&s, start, sizeof start, t) == MUJO_ERR_UNSUPPORTED_FORMAT);
+}
+
 static int emit(int n, int batch) {
     static const uint32_t rates[] = {50000u};
     mujo_sample_t store[64];
@@ -236,6 +364,11 @@ int main(int argc, char **argv) {
     test_ring();
     test_stream();
     test_quantize();
+    test_lsb_vectors();
+    test_quantize_vectors();
+    test_window_vectors();
+    test_result_vectors();
+    test_on_board_start();
     printf("mujo firmware tests: %d checks, %d failed\n", checks, failures);
     return failures ? 1 : 0;
 }

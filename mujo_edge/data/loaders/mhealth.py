@@ -63,6 +63,7 @@ register_dataset(DatasetInfo(
     n_subjects=10,
     placements=tuple(COLUMNS),
     loader=load,
+    manifest="mhealth.sha256",
     downloads=(Download(url="https://archive.ics.uci.edu/static/public/319/mhealth+dataset.zip",
                         filename="mhealth+dataset.zip", note="no published checksum"),),
     citation="Banos et al., mHealthDroid, IWAAL 2014",

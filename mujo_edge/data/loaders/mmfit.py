@@ -113,7 +113,7 @@ register_dataset(DatasetInfo(
     loader=load,
     downloads=(Download(url="https://s3.eu-west-2.amazonaws.com/vradu.uk/mm-fit.zip", filename="mm-fit.zip",
                         size=1742309258, note="1.7 GB; no published checksum, the size is checked"),),
-    manifest="mmfit_labels.sha256",
+    manifest=("mmfit_labels.sha256", "mmfit_full.gitblob"),
     official_split=OfficialSplit(
         name="unseen", test=("w00", "w05", "w12", "w13", "w20"), val=("w14", "w15", "w19"),
         note="the starter code's unseen-subject test set; train w01-w04, w06-w08, w16-w18 (w09-w11 unused)",

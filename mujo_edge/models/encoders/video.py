@@ -44,11 +44,11 @@ class CNN3dVideoEncoder(nn.Module):
 
     def forward(self, video: torch.Tensor) -> torch.Tensor:
         """``video (B, F, H, W)`` uint8 or float in [0, 1] → ``(B, out_dim)``."""
-        x = video.float() / 255.0 if video.dtype == torch.uint8 else video.float()
-        x = (x - 0.5)[:, None]                                             # (B, 1, F, H, W)
-        if self.cfg.input_pool > 1:
-            x = torch.nn.functional.avg_pool3d(x, (1, self.cfg.input_pool, self.cfg.input_pool))
-        return self.body(x).mean(dim=(2, 3, 4))                            # (B, C)
+        x = video.float()                                                  # (B, F, H, W)
+        if self.cfg.input_pool > 1:  # pool first: the affine scaling below commutes with averaging, on 1/p² the pixels
+            x = torch.nn.functional.avg_pool2d(x, self.cfg.input_pool)     # (B, F, H/p, W/p)
+        x = x * (1.0 / 255.0) - 0.5 if video.dtype == torch.uint8 else x - 0.5
+        return self.body(x[:, None]).mean(dim=(2, 3, 4))                   # (B, C)
 
 
 VIDEO_ENCODERS.add("cnn3d", EncoderEntry(CNN3dConfig, CNN3dVideoEncoder, "small strided 3-D CNN"))

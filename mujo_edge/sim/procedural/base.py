@@ -78,7 +78,8 @@ class Program:
     Either ``root`` gives the pelvis trajectory ``(T, 3)`` explicitly (gaits, whose legs are solved by
     inverse kinematics), or it is solved from ``contacts`` (support candidates: the lowest active one
     touches its level; no active contact = airborne) and ``anchors`` (contact points whose mean stays
-    still horizontally while supported).
+    still horizontally while supported). ``hold_root``: the solved pelvis height is held at its highest value
+    (a seat carries the pelvis; limbs moving on their own do not lift and drop the body).
     """
 
     angles: dict[str, Any]
@@ -92,6 +93,7 @@ class Program:
     smooth_hz: float = 12.0
     local_override: dict[str, np.ndarray] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    hold_root: bool = False
 
 
 # Contact points: name -> (vertical test points [(joint, local offset as fraction of height, radius m)], horizontal joint)
@@ -337,6 +339,8 @@ def realize(program: Program, ctx: Context, activity: str, gravity: float = STAN
             req_any = np.maximum(req_any, r)
         supported = np.isfinite(req)
         z = np.maximum(_fill_flight(np.where(supported, req, 0.0), supported, ctx.rate_hz, gravity), req_any)
+        if program.hold_root:
+            z = np.full(n, float(z.max()))
         xy = _anchored_xy(list(program.anchors), supported, rel, n)
         if program.in_place and n > 2:
             xy = xy - np.polyval(np.polyfit(ctx.t, xy, 1), ctx.t[:, None])

@@ -119,9 +119,9 @@ def jumping(ctx: Context) -> Program:
             yaw = ctx.uniform(-np.pi, np.pi)
             extra = np.column_stack([-np.sin(yaw) * hop, np.cos(yaw) * hop])
             return Program(a, [Contact("foot_l", masks), Contact("foot_r", masks)], anchors=("foot_l", "foot_r"),
-                           yaw=yaw, extra_xy=extra, smooth_hz=20.0, params=_rep_params(ctx, period, form=form))
+                           yaw=yaw, extra_xy=extra, smooth_hz=10.0, params=_rep_params(ctx, period, form=form))
         return Program(a, [Contact("foot_l", masks), Contact("foot_r", masks)], anchors=("foot_l", "foot_r"),
-                       in_place=True, yaw=ctx.uniform(-np.pi, np.pi), smooth_hz=20.0,
+                       in_place=True, yaw=ctx.uniform(-np.pi, np.pi), smooth_hz=10.0,
                        params=_rep_params(ctx, period, form=form))
     height = ctx.uniform(0.15, 0.4) * ctx.style.amplitude
     flight = 2 * np.sqrt(2 * height / 9.80665)

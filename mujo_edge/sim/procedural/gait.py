@@ -7,7 +7,9 @@ A gait is built like a biomechanics textbook describes it, then solved by invers
   the next footfall with ground clearance;
 * the pelvis moves forward by one step length per step with the speed dip of every stance; vertically it
   follows an inverted pendulum in walking (highest at mid-stance, 4-5 cm excursion), a spring-mass
-  bounce with ballistic flight (``z̈ = −g``) in running, and rises or falls one riser per step on stairs;
+  bounce with ballistic flight (``z̈ = −g``) in running, and rises or falls one riser per step on stairs
+  (going up, the stance leg lifts the body onto the new step in a push after footfall; going down, the body
+  is lowered before the lower foot lands — so a stair step has its own vertical acceleration pattern);
   it sways sideways over the supporting foot and rotates with the leading leg;
 * hip and knee angles come from 3-D two-link IK of each leg, ankles from the foot orientation; arms
   swing against the legs.
@@ -45,6 +47,8 @@ class GaitSpec:
     riser: float = 0.0  # stairs: height change per step (negative = down)
     running: bool = False
     reach: float = 0.975  # the most a stance leg is extended (share of its length)
+    rise_share: float = 0.0  # stairs: share of each step in which the body climbs / lowers its riser (0 = evenly)
+    surge: float = 0.0  # stairs: share of the forward progress made in that same part of the step
 
 
 def _foot_points(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -89,11 +93,14 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
     y = 2.0 * ls * ph + (0.06 * ls / (4 * np.pi)) * np.sin(4 * np.pi * (ph - g.duty / 2))
     x = g.sway * np.sin(2 * np.pi * (ph - (g.duty / 2 - 0.25)))
     steps = 2.0 * ph
+    if g.riser != 0.0 and g.rise_share > 0.0:  # stairs: the body also surges forward while it climbs or lowers
+        surge = _stair_steps(g, steps) - steps
+        y = y + g.surge * ls * (surge - surge.mean())
     if g.running:
         z_rel = _spring_mass(ctx, g, ph)
     else:
         z_rel = g.bounce * np.cos(4 * np.pi * (ph - g.duty / 2))
-    z_rel = z_rel + g.riser * (steps - g.duty)
+    z_rel = z_rel + _stair_height(g, steps)
     pelvis_q = local_rotations(pelvis, n)[:, JOINT_INDEX["pelvis"]]
     # ---------------------------------------------------------------- feet
     ankles, pitches, stance_masks, swing_bumps = {}, {}, {}, {}
@@ -162,6 +169,22 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
                            "step_length_m": round(ls, 3), "reach_shortfall_m": round(shortfall, 4)})
 
 
+def _stair_steps(g: GaitSpec, steps: np.ndarray) -> np.ndarray:
+    """Steps completed (a stair profile of ``steps``, footfalls counted continuously): each step's progress is made
+    in the ``rise_share`` of the step after footfall (up) or in the share before it (down)."""
+    u = steps - 1.0 + (g.rise_share if g.riser < 0 else 0.0)
+    n = np.floor(u)
+    return n + minimum_jerk(np.clip((u - n) / g.rise_share, 0.0, 1.0))
+
+
+def _stair_height(g: GaitSpec, steps: np.ndarray) -> np.ndarray:
+    """Pelvis height change (m) over ``steps``: one riser per step, along :func:`_stair_steps` (evenly if
+    ``rise_share`` is 0)."""
+    if g.riser == 0.0 or g.rise_share <= 0.0:
+        return g.riser * (steps - g.duty)
+    return g.riser * _stair_steps(g, steps)
+
+
 def _spring_mass(ctx: Context, g: GaitSpec, ph: np.ndarray) -> np.ndarray:
     """Running pelvis height relative to touchdown: sinusoidal compression in stance, ballistic in flight."""
     step_t = 1.0 / g.cadence
@@ -209,10 +232,14 @@ def gait_program(ctx: Context, g: GaitSpec, arm_amp: float, elbow: float, elbow_
 
 
 def _arm_form(ctx: Context, prog: Program) -> Program:
-    """Walking arm variations: free swing, holding a phone in the working hand, hands in pockets."""
-    form = ctx.choice(["swinging arms"] * 6 + ["holding a phone", "hands in pockets"])
+    """Walking arm variations: free swing, holding a phone in the working hand, hands in pockets, carrying a bag."""
+    form = ctx.choice(["swinging arms"] * 6 + ["holding a phone", "hands in pockets", "carrying a bag"])
     s = ctx.side()
-    if form == "holding a phone":
+    if form == "carrying a bag":  # the loaded arm hangs nearly straight and barely swings
+        prog.angles[f"shoulder_flex_{s}"] = 0.2 * prog.angles[f"shoulder_flex_{s}"] + ctx.smooth_noise(2.0, 0.8)
+        prog.angles[f"elbow_flex_{s}"] = 8.0 + ctx.smooth_noise(2.0, 0.8)
+        prog.angles[f"shoulder_abd_{s}"] = 12.0
+    elif form == "holding a phone":
         prog.angles[f"shoulder_flex_{s}"] = 15.0 + ctx.smooth_noise(3.0, 0.5)
         prog.angles[f"elbow_flex_{s}"] = 85.0 + ctx.smooth_noise(5.0, 0.5)
         prog.angles[f"forearm_pron_{s}"] = 70.0
@@ -247,11 +274,11 @@ def walking(ctx: Context) -> Program:
 
 @generator("jogging")
 def jogging(ctx: Context) -> Program:
-    """Jogging, 2.3-2.8 steps/s at about 1.8-2.8 m/s, short flight phases, elbows bent."""
+    """Jogging, 2.3-2.8 steps/s at about 1.7-2.8 m/s (steps 0.42-0.58 × height), short flight phases, elbows bent."""
     cad = ctx.tempo(2.3, 2.8)
-    g = GaitSpec(cad, ctx.h * ctx.uniform(0.36, 0.5), duty=ctx.uniform(0.38, 0.45), land_ahead=ctx.uniform(0.3, 0.4),
+    g = GaitSpec(cad, ctx.h * ctx.uniform(0.42, 0.58), duty=ctx.uniform(0.34, 0.41), land_ahead=ctx.uniform(0.3, 0.4),
                  heel_strike_deg=ctx.uniform(2, 12), toe_off_deg=-ctx.uniform(25, 35), flat_from=0.2, flat_until=0.45,
-                 clearance=_width(ctx, 0.1, 0.2), sway=ctx.uniform(0.01, 0.02), step_width=_width(ctx, 0.03, 0.06),
+                 clearance=_width(ctx, 0.14, 0.24), sway=ctx.uniform(0.01, 0.02), step_width=_width(ctx, 0.03, 0.06),
                  running=True, reach=0.965)
     return gait_program(ctx, g, arm_amp=ctx.uniform(15, 25) * ctx.style.arm_swing, elbow=ctx.uniform(70, 95),
                         elbow_amp=10.0, arm_offset=8.0, lean=ctx.style.lean_deg + ctx.uniform(3, 7),
@@ -279,10 +306,11 @@ def stairs_up(ctx: Context) -> Program:
     g = GaitSpec(cad, ctx.uniform(0.26, 0.31), duty=ctx.uniform(0.6, 0.66), land_ahead=ctx.uniform(0.7, 0.9),
                  heel_strike_deg=0.0, toe_off_deg=-ctx.uniform(15, 25), flat_from=0.0, flat_until=0.7,
                  clearance=ctx.uniform(0.05, 0.1), bounce=ctx.uniform(0.015, 0.025), sway=ctx.uniform(0.015, 0.03),
-                 step_width=_width(ctx, 0.06, 0.09), riser=riser, reach=0.97)
+                 step_width=_width(ctx, 0.06, 0.09), riser=riser, reach=0.97, rise_share=ctx.uniform(0.7, 0.95),
+                 surge=ctx.uniform(0.4, 0.8))
     prog = gait_program(ctx, g, arm_amp=ctx.uniform(6, 14), elbow=ctx.uniform(15, 30), elbow_amp=5.0,
-                        arm_offset=3.0, lean=ctx.style.lean_deg + ctx.uniform(5, 12), rot_amp=ctx.uniform(3, 6),
-                        obliq=ctx.uniform(3, 6))
+                        arm_offset=3.0, lean=ctx.style.lean_deg + ctx.uniform(5, 12), rot_amp=ctx.uniform(5, 10),
+                        obliq=ctx.uniform(5, 10))  # hip hiking: more pelvic rotation and obliquity than level walking
     if ctx.rng.random() < 0.4:  # holding the handrail
         s = ctx.choice(["l", "r"])
         prog.angles[f"shoulder_flex_{s}"] = 25.0 + ctx.smooth_noise(4.0, 0.5)
@@ -301,9 +329,10 @@ def stairs_down(ctx: Context) -> Program:
     g = GaitSpec(cad, ctx.uniform(0.26, 0.31), duty=ctx.uniform(0.6, 0.66), land_ahead=ctx.uniform(0.35, 0.5),
                  heel_strike_deg=-ctx.uniform(15, 25), toe_off_deg=-ctx.uniform(5, 12), flat_from=0.25,
                  flat_until=0.85, clearance=ctx.uniform(0.06, 0.12), bounce=ctx.uniform(0.012, 0.02), sway=ctx.uniform(0.015, 0.03),
-                 step_width=_width(ctx, 0.06, 0.09), riser=-riser, reach=0.97)
+                 step_width=_width(ctx, 0.06, 0.09), riser=-riser, reach=0.97, rise_share=ctx.uniform(0.6, 0.9),
+                 surge=ctx.uniform(0.4, 0.8))
     prog = gait_program(ctx, g, arm_amp=ctx.uniform(6, 14), elbow=ctx.uniform(15, 30), elbow_amp=5.0, arm_offset=3.0,
-                        lean=ctx.style.lean_deg + ctx.uniform(0, 4), rot_amp=ctx.uniform(3, 6), obliq=ctx.uniform(3, 6))
+                        lean=ctx.style.lean_deg + ctx.uniform(0, 4), rot_amp=ctx.uniform(5, 10), obliq=ctx.uniform(5, 10))
     prog.params["riser_m"] = round(riser, 3)
     return prog
 

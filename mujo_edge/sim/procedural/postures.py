@@ -105,9 +105,9 @@ def sitting(ctx: Context) -> Program:
     a: dict[str, np.ndarray | float] = {"pelvis_tilt": p["tilt"] + ctx.smooth_noise(1.0, 0.2),
                                         "lumbar_flex": p["trunk"] * 0.6 + ctx.smooth_noise(2.0, 0.2),
                                         "thorax_flex": p["trunk"] * 0.4, "thorax_rot": ctx.smooth_noise(4.0, 0.15)}
-    for side in ("l", "r"):
-        knee = p["knee"] + ctx.smooth_noise(4.0, 0.2) + ctx.smooth_noise(3.0, 0.8)
-        hip = p["hip"] + p["tilt"] + ctx.smooth_noise(2.0, 0.2) + ctx.smooth_noise(1.5, 0.8)
+    for side in ("l", "r"):  # legs move slowly; the seat carries the pelvis (hold_root)
+        knee = p["knee"] + ctx.smooth_noise(2.0, 0.15) + ctx.smooth_noise(0.6, 0.6)
+        hip = p["hip"] + p["tilt"] + ctx.smooth_noise(1.0, 0.15) + ctx.smooth_noise(0.4, 0.6)
         a[f"hip_flex_{side}"] = hip
         a[f"knee_flex_{side}"] = knee
         a[f"ankle_flex_{side}"] = knee - hip + p["tilt"] + ctx.smooth_noise(3.0, 0.3)
@@ -125,15 +125,17 @@ def sitting(ctx: Context) -> Program:
     _head(ctx, a)
     return Program(a, [Contact("foot_l"), Contact("foot_r")], anchors=("buttock",), yaw=ctx.uniform(-np.pi, np.pi),
                    params={"form": form, "posture": "leaning back" if p["trunk"] < 0 else "upright" if p["trunk"] < 10
-                           else "leaning forward"})
+                           else "leaning forward"}, hold_root=True)
 
 
 def _transition(ctx: Context, up: bool) -> Program:
     """Sit-to-stand (``up``) or stand-to-sit with feet planted: trunk flexion, seat-off / seat contact, upright."""
     p = sit_pose(ctx)
     p["trunk"] = min(p["trunk"], 8.0)
-    dur = ctx.uniform(1.2, 2.2) / ctx.style.tempo
-    t0 = ctx.uniform(0.25, 0.55) * max(ctx.t[-1] - dur, 0.1)
+    # the whole movement as people label it (preparing, leaning, rising or lowering, settling): 1.8-3.5 s, around the
+    # clip's middle, so most windows cut from a transition clip contain the transition rather than a still posture
+    dur = min(ctx.uniform(1.8, 3.5) / ctx.style.tempo, 0.8 * ctx.t[-1])
+    t0 = float(np.clip(0.5 * (ctx.t[-1] - dur) + ctx.uniform(-0.3, 0.3), 0.05, max(ctx.t[-1] - dur - 0.05, 0.05)))
     hip_y = -ctx.thigh * np.sin(np.radians(p["hip"])) * 0.97
     hip_z = ctx.ankle_height + ctx.shank * np.cos(np.radians(max(p["knee"] - 90, 0))) * 0.99
     hy, hz = ctx.hip_offset[1], ctx.hip_offset[2]
@@ -169,13 +171,13 @@ def _transition(ctx: Context, up: bool) -> Program:
 
 @generator("sit_to_stand")
 def sit_to_stand(ctx: Context) -> Program:
-    """Getting up from a chair (1.2-2.2 s), seated before and standing after."""
+    """Getting up from a chair (1.8-3.5 s around the clip's middle), seated before and standing after."""
     return _transition(ctx, up=True)
 
 
 @generator("stand_to_sit")
 def stand_to_sit(ctx: Context) -> Program:
-    """Sitting down on a chair (1.2-2.2 s), standing before and seated after."""
+    """Sitting down on a chair (1.8-3.5 s around the clip's middle), standing before and seated after."""
     return _transition(ctx, up=False)
 
 

@@ -101,12 +101,13 @@ public final class Sidecar {
         }
         long[] want = {1, spec.window, spec.channels.length};
         if (!Arrays.equals(input.shape, want)) {
-            throw new SidecarException("input shape " + Arrays.toString(input.shape) + " does not fit the sensor spec "
-                    + "(window " + spec.window + ", " + spec.channels.length + " channels): expected " + Arrays.toString(want));
+            throw new SidecarException("input.shape " + Arrays.toString(input.shape) + " does not match one window of "
+                    + "sensor_spec.window=" + spec.window + " samples x " + spec.channels.length + " channels: expected "
+                    + Arrays.toString(want));
         }
         if (!Arrays.equals(output.shape, new long[] {1, labelNames.length})) {
-            throw new SidecarException("output shape " + Arrays.toString(output.shape) + " does not fit "
-                    + labelNames.length + " label names");
+            throw new SidecarException("output.shape " + Arrays.toString(output.shape) + " does not match one logit per "
+                    + "label (" + labelNames.length + " label_names): expected [1, " + labelNames.length + "]");
         }
         for (String c : channelsUsed) {
             if (!Arrays.asList(spec.channels).contains(c)) {
@@ -145,7 +146,7 @@ public final class Sidecar {
                 }
                 return new Tensor(shape, dtype, (float) scale, (int) zero, lo, hi);
             default:
-                throw new SidecarException(where + " dtype '" + dtype + "' not supported; valid: float32, int8, uint8");
+                throw new SidecarException(where + ".dtype must be float32, int8 or uint8 (what this app runs), got '" + dtype + "'");
         }
     }
 

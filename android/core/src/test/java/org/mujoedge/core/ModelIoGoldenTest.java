@@ -80,10 +80,13 @@ public class ModelIoGoldenTest {
             SidecarException e = Golden.expectThrows(SidecarException.class, () -> Sidecar.fromJson(m));
             if (c.get("python_error") != null) {  // where Python refuses too, it is for the same reason
                 String py = (String) c.get("python_error");
-                String core = py.replaceAll("^invalid sensor_spec \\((.*)\\)$", "$1").replaceAll("; upgrade mujo-edge$", "");
+                // the allowed-value lists may differ (the app runs fewer dtypes than Python reads): compare the rest
+                String core = py.replaceAll("^invalid sensor_spec \\((.*)\\)$", "$1").replaceAll("; upgrade mujo-edge$", "")
+                        .replaceAll("must be [^']*, got", "must be …, got");
+                String jvm = e.getMessage().replaceAll("must be [^']*, got", "must be …, got");
                 assertTrue(c.get("why") + ": JVM says '" + e.getMessage() + "', Python '" + py + "'",
-                        e.getMessage().contains(core.replaceAll("this mujo-edge understands", "this app understands"))
-                                || e.getMessage().contains(core));
+                        jvm.contains(core.replaceAll("this mujo-edge understands", "this app understands"))
+                                || jvm.contains(core));
             }
         }
     }

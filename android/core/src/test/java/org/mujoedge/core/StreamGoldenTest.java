@@ -20,13 +20,13 @@ import org.junit.Test;
 
 /**
  * Whole streams: the golden {@code stream_*.json} cases (a real recording through our protocol at 50 / 100 / 200 /
- * 52 Hz, fault injection, Polar raw and delta frames, phone sensor events) replayed through the JVM core and
+ * 52 / 104.3 Hz, fault injection, Polar raw and delta frames, phone sensor events) replayed through the JVM core and
  * compared with what Python's {@code LivePipeline} produced: decoded samples, windows, model inputs, counts,
  * smoothed probabilities and NULL decisions.
  */
 public class StreamGoldenTest {
-    static final List<String> CASES = Arrays.asList("mujo_faults_100hz", "mujo_imu6_100hz", "mujo_imu6_200hz",
-            "mujo_imu6_50hz", "mujo_imu6_52hz_drift", "phone_events_100hz", "polar_delta_52hz", "polar_raw_100hz");
+    static final List<String> CASES = Arrays.asList("mujo_faults_100hz", "mujo_imu6_100hz", "mujo_imu6_104p3hz",
+            "mujo_imu6_200hz", "mujo_imu6_50hz", "mujo_imu6_52hz_drift", "phone_events_100hz", "polar_delta_52hz", "polar_raw_100hz");
 
     @Test
     public void everyGoldenStreamHasATest() {
@@ -55,6 +55,11 @@ public class StreamGoldenTest {
     @Test
     public void mujo52HzWithClockDrift() {
         replay("mujo_imu6_52hz_drift");
+    }
+
+    @Test
+    public void mujo104p3HzResamplesThroughTheIntermediateGrid() {
+        replay("mujo_imu6_104p3hz");
     }
 
     @Test

@@ -1,0 +1,109 @@
+"""Physics of the realism features: loose mounting, foot-strike shocks, mounts either way round, stair steps."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial.transform import Rotation
+
+from mujo_edge.data.spec import STANDARD_GRAVITY
+from mujo_edge.placements import PLACEMENTS
+from mujo_edge.sim.coupling import CouplingModel, couple
+from mujo_edge.sim.impacts import ImpactModel, attenuation, draw_impacts, impact_acceleration, landings
+from mujo_edge.sim.imu import SITES, IMUConfig, ideal_imu, mount_rotation, place_sensors
+from mujo_edge.sim.kinematics import forward_kinematics
+from mujo_edge.sim.motion import Motion
+from mujo_edge.sim.noise import NoiseModel
+from mujo_edge.sim.procedural import Style, generate
+from mujo_edge.sim.skeleton import JOINT_INDEX, PARENTS, Body, local_rotations
+
+RATE = 100.0
+G = STANDARD_GRAVITY
+
+
+def _static(n: int = 200) -> Motion:
+    tilt = Rotation.from_euler("xyz", [10, -25, 40], degrees=True).as_quat()
+    pos, rot = forward_kinematics(PARENTS, Body().rest_offsets(), local_rotations({"knee_flex_r": 30.0}, n),
+                                  np.tile([0.0, 0.0, 1.0], (n, 1)), root_rot=np.tile(tilt, (n, 1)))
+    return Motion(RATE, pos, rot, "standing", "test", "procedural")
+
+
+def test_a_static_body_reads_gravity_with_loose_mounts_and_shocks_enabled() -> None:
+    m = _static()
+    cfg = IMUConfig(noise=NoiseModel.ideal())  # the default mounts: pockets, belts and watches are loose
+    rng = np.random.default_rng(0)
+    pl = place_sensors(m, cfg, rng)
+    assert {p.site for p in pl if p.coupling is not None} >= {"thigh_right", "hip_left", "waist", "wrist_left"}
+    shocks = draw_impacts(m, cfg.impacts, rng)
+    assert shocks is not None and len(shocks.landings) == 0  # nothing moves, nothing lands
+    x = ideal_imu(m, pl, G, shocks)
+    np.testing.assert_allclose(np.linalg.norm(x[:, :, :3], axis=-1), G, rtol=1e-6)
+    assert np.abs(x[:, :, 3:]).max() < 1e-9
+
+
+def test_loose_mounting_passes_slow_motion_and_resonates_at_its_natural_frequency() -> None:
+    t = np.arange(2000) / RATE
+    for f, expected in ((0.5, 1.0), (6.0, None)):
+        acc = np.column_stack([np.sin(2 * np.pi * f * t), np.zeros_like(t), np.full_like(t, 9.81)])
+        out = couple(acc, RATE, natural_hz=6.0, damping=0.2)
+        gain = np.abs(out[1000:, 0]).max() / np.abs(acc[1000:, 0]).max()
+        np.testing.assert_allclose(out[:, 2], 9.81, rtol=1e-9)  # gravity (DC) passes unchanged
+        if expected is not None:
+            assert abs(gain - expected) < 0.02
+        else:  # |T(jω_n)| = sqrt(1 + (2ζ)²) / 2ζ = 2.69 for ζ = 0.2
+            assert abs(gain - np.sqrt(1 + 0.4 ** 2) / 0.4) < 0.1
+    assert CouplingModel(enabled=False).draw("pocket", np.random.default_rng(0)) is None
+    assert CouplingModel().draw("strap", np.random.default_rng(0)) is None
+
+
+def test_watch_either_way_round_rotates_the_signal_by_180_degrees_about_the_face_normal() -> None:
+    d = SITES["wrist_right"]
+    seen = set()
+    for seed in range(40):
+        q = Rotation.from_quat(mount_rotation(d, "device", np.random.default_rng(seed), 0.0))
+        nominal = Rotation.from_quat(mount_rotation(d, "aligned", np.random.default_rng(seed), 0.0))
+        rel = (nominal.inv() * q).as_rotvec(degrees=True)
+        seen.add(int(round(np.linalg.norm(rel))))
+        if np.linalg.norm(rel) > 1:
+            np.testing.assert_allclose(np.abs(rel), [0, 0, 180], atol=1e-6)  # about the watch face's z axis
+    assert seen == {0, 180}
+    # a static arm: the reversed watch reads gravity with x and y negated and z unchanged
+    m = _static(50)
+    k = PLACEMENTS.index("wrist_right")
+    cfg = IMUConfig(orientation="aligned", jitter_deg=0.0, position_jitter_m=0.0, noise=NoiseModel.ideal(),
+                    coupling=CouplingModel(enabled=False))
+    pl = place_sensors(m, cfg, np.random.default_rng(0))
+    a = ideal_imu(m, pl, G)[:, k, :3]
+    turned = (Rotation.from_quat(pl[k].mount) * Rotation.from_euler("z", 180, degrees=True)).as_quat()
+    pl[k] = type(pl[k])(pl[k].site, pl[k].joint, pl[k].offset, turned, pl[k].follow, None)
+    b = ideal_imu(m, pl, G)[:, k, :3]
+    np.testing.assert_allclose(b, a * np.array([-1.0, -1.0, 1.0]), atol=1e-9)
+
+
+def test_foot_landings_are_found_and_shocks_fade_up_the_body() -> None:
+    style = Style.sample("proc_0003", np.random.default_rng(3))
+    walk = generate("walking", style, 6.0, RATE, np.random.default_rng(1))
+    ev = landings(walk)
+    steps = walk.params["cadence_steps_per_s"] * 6.0
+    assert abs(len(ev) - steps) <= 2 and {e.side for e in ev} == {"l", "r"}
+    assert all(0.2 < e.speed < 1.5 for e in ev)
+    run = landings(generate("running", style, 6.0, RATE, np.random.default_rng(1)))
+    assert np.median([e.speed for e in run]) > np.median([e.speed for e in ev])  # running lands harder
+    assert landings(generate("sitting", style, 6.0, RATE, np.random.default_rng(1))) == []
+    shocks = draw_impacts(walk, ImpactModel(), np.random.default_rng(0))
+    peak = {j: np.abs(impact_acceleration(shocks, j)).max() for j in ("knee_r", "hip_r", "pelvis", "chest", "head")}
+    assert peak["knee_r"] > peak["hip_r"] > peak["pelvis"] > peak["chest"] > peak["head"] > 0
+    assert attenuation("knee_r", "r") > attenuation("knee_r", "l")
+    assert draw_impacts(walk, ImpactModel.off(), np.random.default_rng(0)) is None
+
+
+@pytest.mark.parametrize("activity", ["stairs_up", "stairs_down"])
+def test_stairs_climb_one_riser_per_step_in_a_push(activity: str) -> None:
+    m = generate(activity, Style.sample("proc_0005", np.random.default_rng(5)), 6.0, RATE, np.random.default_rng(2))
+    z = m.positions[:, JOINT_INDEX["pelvis"], 2]
+    riser = m.params["riser_m"] * (1 if activity == "stairs_up" else -1)
+    expected = riser * m.params["cadence_steps_per_s"] * 6.0
+    assert abs((z[-1] - z[0]) - expected) < abs(riser) * 1.2
+    vz = np.gradient(z) * RATE
+    # the body does not glide at constant speed: its vertical speed varies within every step
+    assert np.std(vz[50:-50]) > 0.3 * abs(np.mean(vz[50:-50]))
