@@ -23,7 +23,7 @@ from mujo_edge.artifacts.sidecar import read_sidecar, spec_of
 from mujo_edge.data.spec import SensorSpec
 from mujo_edge.errors import ConfigError
 from mujo_edge.runtime.file_backends import TFLMClassifier
-from mujo_edge.runtime.int8 import quantize_input
+from mujo_edge.runtime.int8 import dequantize_output, quantize_input
 from mujo_edge.runtime.loader import load
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ def quantize_samples(counts: np.ndarray, fmt: int, acc_range_g: int, gyro_range_
 
 def top_class(logits_q: np.ndarray, scale: float, zero_point: int) -> tuple[int, float]:
     """Arg-max class of int8 logits and its softmax probability (float32, first index on ties)."""
-    z = (np.asarray(logits_q).reshape(-1).astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+    z = dequantize_output(np.asarray(logits_q).reshape(-1), scale, zero_point)
     top = int(np.argmax(z))
     p = float(np.float32(1.0) / np.exp(z - z[top], dtype=np.float32).sum(dtype=np.float32))
     return top, p

@@ -19,8 +19,10 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from mujo_edge.errors import MujoEdgeError
 
@@ -112,3 +114,20 @@ class FileLock:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.release()
+
+
+T = TypeVar("T")
+
+
+def build_once(path: Path, read: Callable[[], T | None], build: Callable[[], T], what: str) -> T:
+    """A cache entry at ``path``: ``read()`` it, or ``build()`` it (which writes it) under a lock beside it.
+
+    Two processes that miss the same entry do the work once: the second waits for the first and then reads
+    what it wrote. ``read`` returns ``None`` for an absent (or discarded, unreadable) entry.
+    """
+    got = read()
+    if got is not None:
+        return got
+    with FileLock(path.with_name(path.name + ".lock"), what=what, wait=True):
+        got = read()
+        return got if got is not None else build()

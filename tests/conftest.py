@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,30 +38,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(skip_data)
 
 
+def _session_folder(tmp_path_factory: pytest.TempPathFactory, env: str, name: str) -> Iterator[Path]:
+    """A fresh folder for the whole test session in ``$env``, restored afterwards."""
+    path = tmp_path_factory.mktemp(name)
+    old = os.environ.get(env)
+    os.environ[env] = str(path)
+    yield path
+    if old is None:
+        os.environ.pop(env, None)
+    else:
+        os.environ[env] = old
+
+
 @pytest.fixture(scope="session", autouse=True)
-def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _session_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh window cache for the whole test session."""
-    path = tmp_path_factory.mktemp("mujo_edge_cache")
-    old = os.environ.get(CACHE_ENV)
-    os.environ[CACHE_ENV] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop(CACHE_ENV, None)
-    else:
-        os.environ[CACHE_ENV] = old
+    yield from _session_folder(tmp_path_factory, CACHE_ENV, "mujo_edge_cache")
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A fresh user data folder (imported datasets) for the whole test session."""
-    path = tmp_path_factory.mktemp("mujo_edge_home")
-    old = os.environ.get(HOME_ENV)
-    os.environ[HOME_ENV] = str(path)
-    yield path
-    if old is None:
-        os.environ.pop(HOME_ENV, None)
-    else:
-        os.environ[HOME_ENV] = old
+    yield from _session_folder(tmp_path_factory, HOME_ENV, "mujo_edge_home")
 
 
 @pytest.fixture(autouse=True)

@@ -29,6 +29,7 @@ from mujo_edge.data.preprocess import resample, select_channels
 from mujo_edge.data.recording import Recording
 from mujo_edge.data.spec import DEFAULT_SPEC, SensorSpec
 from mujo_edge.errors import CorruptFileError, DataError, DatasetNotFoundError
+from mujo_edge.locks import build_once
 from mujo_edge.paths import cache_dir
 from mujo_edge.provenance import atomic_write_bytes
 
@@ -160,20 +161,30 @@ def load_pool(name: str, spec: SensorSpec = DEFAULT_SPEC, data_root: str | Path 
     if src is None:
         raise DatasetNotFoundError(info.missing_message(data_root))
     path = pool_cache_file(name, spec, placement, src, cache_root)
-    if cache and path.exists():
+
+    def read() -> Pool | None:
+        if not path.exists():
+            return None
         try:
             pool = Pool.load(path)
-            log.info("%s: unlabelled pool of %.2f h from cache %s", name, pool.hours, path)
-            return pool
         except CorruptFileError as exc:
-            log.warning("ignoring unreadable pool cache (%s); building again", exc)
-    t0 = time.perf_counter()
-    pool = pool_from_recordings(info.load(data_root, placement, verify), spec, name, placement)
-    if cache:
-        pool.save(path)
-    log.info("%s: unlabelled pool of %.2f h (%d recordings, %d subjects) built in %.1f s", name, pool.hours,
-             len(pool.bounds), len(set(pool.subjects.tolist())), time.perf_counter() - t0)
-    return pool
+            log.warning("discarding an unreadable pool cache entry (%s); building the pool again", exc)
+            path.unlink(missing_ok=True)
+            return None
+        log.info("%s: unlabelled pool of %.2f h from cache %s", name, pool.hours, path)
+        return pool
+
+    def build() -> Pool:
+        t0 = time.perf_counter()
+        pool = pool_from_recordings(info.load(data_root, placement, verify), spec, name, placement)
+        if cache:
+            pool.save(path)
+        log.info("%s: unlabelled pool of %.2f h (%d recordings, %d subjects) built in %.1f s", name, pool.hours,
+                 len(pool.bounds), len(set(pool.subjects.tolist())), time.perf_counter() - t0)
+        return pool
+
+    # two processes (e.g. DDP ranks) building the same pool: the second waits and reads the first's cache
+    return build_once(path, read, build, what=f"building the {name} pool") if cache else build()
 
 
 def resolve_pools(names: tuple[str, ...] | list[str], exclude: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from mujo_edge.data.segments import recommend_window, segment_stats
 from mujo_edge.data.spec import ACC_CHANNELS, DEFAULT_SPEC, Normalization, SensorSpec
 from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import CorruptFileError, DataError, DatasetNotFoundError
-from mujo_edge.locks import FileLock
+from mujo_edge.locks import build_once
 from mujo_edge.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -151,16 +151,10 @@ def prepare(name: str, spec: SensorSpec = DEFAULT_SPEC, data_root: str | Path | 
     t0 = time.perf_counter()
     base = spec.replace(normalization=Normalization())  # windows stay in SI units; models normalize
     path = cache_file(name, base, placement, src, cache_root)
-    if cache:
-        ws = _read_cache(path, base, t0)
-        if ws is not None:
-            return ws
-        # two processes preparing the same dataset: the second waits for the first and reads its cache
-        with FileLock(path.with_name(path.name + ".lock"), what=f"preparing {name}", wait=True):
-            ws = _read_cache(path, base, t0)
-            if ws is not None:
-                return ws
-            return _prepare_cold(info, name, base, data_root, placement, verify, src, path, t0)
+    if cache:  # two processes preparing the same dataset: the second waits for the first and reads its cache
+        return build_once(path, lambda: _read_cache(path, base, t0),
+                          lambda: _prepare_cold(info, name, base, data_root, placement, verify, src, path, t0),
+                          what=f"preparing {name}")
     return _prepare_cold(info, name, base, data_root, placement, verify, src, None, t0)
 
 

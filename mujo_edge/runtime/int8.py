@@ -23,14 +23,6 @@ def dequantize_output(q: np.ndarray, scale: float, zero_point: int) -> np.ndarra
     return ((np.asarray(q).astype(np.float32) - np.float32(zero_point)) * np.float32(scale)).astype(np.float32)
 
 
-def normalize_quantize(x_si: np.ndarray, mean: np.ndarray, std: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
-    """SI-unit samples ``(..., C)`` → int8: ``(x - mean) / std`` per channel in float32, then :func:`quantize_input`."""
-    xn = (np.asarray(x_si, np.float32) - np.asarray(mean, np.float32)) / np.asarray(std, np.float32)
-    return quantize_input(xn, scale, zero_point)
-
-
-
-
 def c_float(v: float) -> str:
     """A C ``float`` literal denoting exactly ``float32(v)`` (9 significant digits round-trip a float32).
 
@@ -43,4 +35,4 @@ def c_float(v: float) -> str:
     return f"{text}f" if ("e" in text or "." in text) else f"{text}.0f"
 
 
-__all__ = ["c_float", "dequantize_output", "normalize_quantize", "quantize_input"]
+__all__ = ["c_float", "dequantize_output", "quantize_input"]

@@ -131,6 +131,25 @@ size_t mujo_encode_status(uint8_t out[MUJO_STATUS_SIZE], const mujo_status_t *st
 int mujo_negotiate(const mujo_start_t *cmd, const uint32_t *rates_mhz, size_t n_rates, uint16_t att_mtu,
                    uint32_t *rate_mhz, uint8_t *batch);
 
+/* Little-endian byte access shared by the packet encoder/decoder and the result records. */
+static inline void mujo_put_u16(uint8_t *p, uint16_t v) {
+    p[0] = (uint8_t)(v & 0xFFu);
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void mujo_put_u32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v & 0xFFu);
+    p[1] = (uint8_t)((v >> 8) & 0xFFu);
+    p[2] = (uint8_t)((v >> 16) & 0xFFu);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static inline uint16_t mujo_get_u16(const uint8_t *p) { return (uint16_t)(p[0] | ((uint16_t)p[1] << 8)); }
+
+static inline uint32_t mujo_get_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,24 +6,6 @@
 static const uint8_t ACC_RANGES_G[] = {2, 4, 8, 16};
 static const uint16_t GYRO_RANGES_DPS[] = {125, 250, 500, 1000, 2000};
 
-static void put_u16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v & 0xFFu);
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v & 0xFFu);
-    p[1] = (uint8_t)((v >> 8) & 0xFFu);
-    p[2] = (uint8_t)((v >> 16) & 0xFFu);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | ((uint16_t)p[1] << 8)); }
-
-static uint32_t get_u32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-
 uint16_t mujo_crc16(const uint8_t *data, size_t len, uint16_t crc) {
     for (size_t i = 0; i < len; i++) {
         crc ^= (uint16_t)((uint16_t)data[i] << 8);
@@ -86,15 +68,15 @@ size_t mujo_encode_packet(uint8_t *out, size_t cap, uint8_t format, uint8_t rang
     if (size == 0u || count == 0u || out == NULL || samples == NULL || cap < len) return 0u;
     out[0] = (uint8_t)MUJO_PROTOCOL_VERSION;
     out[1] = format;
-    put_u16(out + 2, seq);
-    put_u32(out + 4, t_first_us);
+    mujo_put_u16(out + 2, seq);
+    mujo_put_u32(out + 4, t_first_us);
     out[8] = count;
     out[9] = ranges;
     size_t values = (size_t)count * (size / 2u);
-    for (size_t i = 0; i < values; i++) put_u16(out + MUJO_HEADER_SIZE + 2u * i, (uint16_t)samples[i]);
+    for (size_t i = 0; i < values; i++) mujo_put_u16(out + MUJO_HEADER_SIZE + 2u * i, (uint16_t)samples[i]);
     uint16_t crc = mujo_crc16(out, MUJO_HEADER_SIZE - 2u, 0xFFFFu);
     crc = mujo_crc16(out + MUJO_HEADER_SIZE, len - MUJO_HEADER_SIZE, crc);
-    put_u16(out + 10, crc);
+    mujo_put_u16(out + 10, crc);
     return len;
 }
 
@@ -102,11 +84,11 @@ int mujo_decode_header(const uint8_t *pkt, size_t len, mujo_header_t *hdr) {
     if (len < MUJO_HEADER_SIZE) return MUJO_ERR_SHORT;
     hdr->version = pkt[0];
     hdr->format = pkt[1];
-    hdr->seq = get_u16(pkt + 2);
-    hdr->t_first_us = get_u32(pkt + 4);
+    hdr->seq = mujo_get_u16(pkt + 2);
+    hdr->t_first_us = mujo_get_u32(pkt + 4);
     hdr->count = pkt[8];
     hdr->ranges = pkt[9];
-    hdr->crc = get_u16(pkt + 10);
+    hdr->crc = mujo_get_u16(pkt + 10);
     if (hdr->version != MUJO_PROTOCOL_VERSION) return MUJO_ERR_UNSUPPORTED_VERSION; /* fixes the layout */
     uint16_t crc = mujo_crc16(pkt, MUJO_HEADER_SIZE - 2u, 0xFFFFu);
     crc = mujo_crc16(pkt + MUJO_HEADER_SIZE, len - MUJO_HEADER_SIZE, crc);
@@ -128,7 +110,7 @@ int mujo_parse_command(const uint8_t *data, size_t len, uint8_t *opcode, mujo_st
     cmd->version = data[1];
     cmd->format = data[2];
     cmd->ranges = data[3];
-    cmd->rate_mhz = get_u32(data + 4);
+    cmd->rate_mhz = mujo_get_u32(data + 4);
     cmd->batch = data[8];
     if (cmd->version != MUJO_PROTOCOL_VERSION) return MUJO_ERR_UNSUPPORTED_VERSION;
     uint8_t samples = (uint8_t)(cmd->format & (uint8_t)~MUJO_FORMAT_ON_BOARD);
@@ -145,7 +127,7 @@ size_t mujo_encode_start(uint8_t out[MUJO_START_SIZE], const mujo_start_t *cmd) 
     out[1] = cmd->version;
     out[2] = cmd->format;
     out[3] = cmd->ranges;
-    put_u32(out + 4, cmd->rate_mhz);
+    mujo_put_u32(out + 4, cmd->rate_mhz);
     out[8] = cmd->batch;
     return MUJO_START_SIZE;
 }
@@ -157,9 +139,9 @@ size_t mujo_encode_status(uint8_t out[MUJO_STATUS_SIZE], const mujo_status_t *st
     out[3] = st->format;
     out[4] = st->ranges;
     out[5] = st->batch;
-    put_u16(out + 6, st->att_mtu);
-    put_u32(out + 8, st->rate_mhz);
-    put_u32(out + 12, st->t_now_us);
+    mujo_put_u16(out + 6, st->att_mtu);
+    mujo_put_u32(out + 8, st->rate_mhz);
+    mujo_put_u32(out + 12, st->t_now_us);
     return MUJO_STATUS_SIZE;
 }
 

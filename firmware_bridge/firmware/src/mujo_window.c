@@ -4,18 +4,6 @@
 #include <math.h>
 #include <string.h>
 
-static void put_u16(uint8_t *p, uint16_t v) {
-    p[0] = (uint8_t)(v & 0xFFu);
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v & 0xFFu);
-    p[1] = (uint8_t)((v >> 8) & 0xFFu);
-    p[2] = (uint8_t)((v >> 16) & 0xFFu);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 double mujo_channel_lsb(uint8_t format, uint8_t ranges, uint8_t channel) {
     uint8_t acc_g;
     uint16_t gyro_dps;
@@ -108,20 +96,20 @@ size_t mujo_encode_result(uint8_t *out, size_t cap, uint8_t flags, uint16_t seq,
     if (out == NULL || cap < len || (flags & (uint8_t)~MUJO_RESULT_FLAG_FLOAT)) return 0u;
     out[0] = (uint8_t)MUJO_PROTOCOL_VERSION;
     out[1] = flags;
-    put_u16(out + 2, seq);
-    put_u32(out + 4, t_end_us);
+    mujo_put_u16(out + 2, seq);
+    mujo_put_u32(out + 4, t_end_us);
     out[8] = class_index;
     out[9] = num_classes;
     if (flags & MUJO_RESULT_FLAG_FLOAT) {
         uint32_t bits;
         memcpy(&bits, &confidence, sizeof bits);
-        put_u32(out + MUJO_RESULT_HEADER_SIZE, bits);
+        mujo_put_u32(out + MUJO_RESULT_HEADER_SIZE, bits);
     } else {
         out[MUJO_RESULT_HEADER_SIZE] = (uint8_t)mujo_confidence_code(confidence);
     }
     uint16_t crc = mujo_crc16(out, 10u, 0xFFFFu);
     crc = mujo_crc16(out + MUJO_RESULT_HEADER_SIZE, len - MUJO_RESULT_HEADER_SIZE, crc);
-    put_u16(out + 10, crc);
+    mujo_put_u16(out + 10, crc);
     return len;
 }
 
@@ -145,9 +133,9 @@ size_t mujo_encode_model_record(uint8_t out[MUJO_MODEL_RECORD_SIZE], uint8_t num
     out[1] = 1u; /* a model is present: the device can classify on board */
     out[2] = num_classes;
     out[3] = 0u;
-    put_u16(out + 4, window);
-    put_u16(out + 6, hop);
-    put_u32(out + 8, rate_mhz);
+    mujo_put_u16(out + 4, window);
+    mujo_put_u16(out + 6, hop);
+    mujo_put_u32(out + 8, rate_mhz);
     memcpy(out + 12, model_id, 8u);
     return MUJO_MODEL_RECORD_SIZE;
 }
