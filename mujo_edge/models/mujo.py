@@ -41,7 +41,7 @@ from mujo_edge.models.classifiers import CLASSIFIERS, ClassifierEntry
 from mujo_edge.models.encoders import build_encoder
 from mujo_edge.models.encoders.imu import UNKNOWN_SITE, site_index_of
 from mujo_edge.models.ssl import SSLConfig, build_ssl_head, ssl_config
-from mujo_edge.pretrained import default_checkpoint
+from mujo_edge.pretrained import PACKAGED, packaged_checkpoint
 from mujo_edge.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -271,9 +271,10 @@ def save_mujo(path: str | Path, model: MujoModel, spec: SensorSpec, name: str, s
 
 
 def resolve_checkpoint(path: str | Path) -> Path:
-    """``"default"`` → the packaged weights' folder; any other path is returned as given (a run folder is itself a checkpoint)."""
-    if str(path) == "default":
-        return default_checkpoint()
+    """``"default"`` / ``"sim-only"`` → the packaged weights' folder (:mod:`mujo_edge.pretrained`); any other
+    path is returned as given (a run folder is itself a checkpoint)."""
+    if str(path) in PACKAGED:
+        return packaged_checkpoint(str(path))
     return Path(path)
 
 

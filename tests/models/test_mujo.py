@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -146,13 +147,34 @@ def test_default_pretrained_weights_load() -> None:
     from mujo_edge.pretrained import default_checkpoint
 
     model = load_mujo("default")
-    assert model.cfg == model_config("tiny") and not model.training
+    tiny = model_config("tiny")
+    assert dataclasses.replace(model.cfg, ssl=tiny.ssl) == tiny and not model.training
+    assert model.cfg.ssl == {"objective": "contrastive"}  # pretrained with the SSL head on the real pools
     assert model.spec.normalization.kind == "standard" and model.spec.window == 128 and model.spec.rate_hz == 50.0
     card = (default_checkpoint().parent / "MODEL_CARD.md").read_text()
     assert "mujo-edge pretrain" in card
     with torch.no_grad():
         z = model.encode_imu(torch.zeros(1, 128, 6), torch.tensor([site_index_of("waist")]))
     assert torch.isfinite(z).all()
+
+
+def test_the_packaged_checkpoints_say_which_real_datasets_they_saw() -> None:
+    """``default`` saw every real pool (so evaluate flags its scores there); ``sim-only`` saw no real recording."""
+    from mujo_edge.data.pools import POOL_DATASETS
+    from mujo_edge.eval.checkpoints import seen_in_pretraining
+    from mujo_edge.models.mujo import resolve_checkpoint
+    from mujo_edge.pretrained import packaged_checkpoint
+    from mujo_edge.train.recipes import seen_datasets
+
+    default, sim = resolve_checkpoint("default"), resolve_checkpoint("sim-only")
+    assert default != sim
+    real = load_checkpoint(default).extra["real_data"]
+    assert set(seen_datasets(load_checkpoint(default).extra)) == set(POOL_DATASETS) and real["labels_read"] is False
+    assert seen_datasets(load_checkpoint(sim).extra) == ()
+    assert seen_in_pretraining(default, "motionsense") and not seen_in_pretraining(sim, "motionsense")
+    assert load_mujo("sim-only").cfg == model_config("tiny")
+    with pytest.raises(CheckpointError, match="unknown packaged checkpoint 'nope'; valid names: default, sim-only"):
+        packaged_checkpoint("nope")
 
 
 def test_a_checkpoint_cannot_choose_which_module_is_imported(tmp_path):
