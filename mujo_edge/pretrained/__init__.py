@@ -18,7 +18,6 @@ from mujo_edge.errors import CheckpointError
 
 #: name → folder (under this package) of the packaged checkpoints
 PACKAGED: dict[str, str] = {"default": "mujo-tiny", "sim-only": "mujo-tiny-sim"}
-DEFAULT_NAME = PACKAGED["default"]
 ROOT = Path(__file__).resolve().parent
 
 
@@ -37,7 +36,3 @@ def packaged_checkpoint(name: str) -> Path:
                               f"mujo-edge or pass a pretraining run folder (mujo-edge pretrain --out RUN)")
     return path
 
-
-def default_checkpoint() -> Path:
-    """Folder of the default pretrained checkpoint; raises :class:`CheckpointError` if it is not installed."""
-    return packaged_checkpoint("default")

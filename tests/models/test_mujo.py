@@ -144,14 +144,14 @@ def test_classifier_from_mujo_copies_the_encoder() -> None:
 
 
 def test_default_pretrained_weights_load() -> None:
-    from mujo_edge.pretrained import default_checkpoint
+    from mujo_edge.pretrained import packaged_checkpoint
 
     model = load_mujo("default")
     tiny = model_config("tiny")
     assert dataclasses.replace(model.cfg, ssl=tiny.ssl) == tiny and not model.training
     assert model.cfg.ssl == {"objective": "contrastive"}  # pretrained with the SSL head on the real pools
     assert model.spec.normalization.kind == "standard" and model.spec.window == 128 and model.spec.rate_hz == 50.0
-    card = (default_checkpoint().parent / "MODEL_CARD.md").read_text()
+    card = (packaged_checkpoint("default").parent / "MODEL_CARD.md").read_text()
     assert "mujo-edge pretrain" in card
     with torch.no_grad():
         z = model.encode_imu(torch.zeros(1, 128, 6), torch.tensor([site_index_of("waist")]))
