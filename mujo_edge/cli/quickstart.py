@@ -16,6 +16,11 @@ def quickstart(
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Real dataset to use (default: first available)."),
     data_dir: Optional[Path] = DataDirOption,
     seed: Optional[int] = config_option(QuickstartConfig, "seed", "--seed", help="Random seed."),
+    weights: Optional[str] = config_option(
+        QuickstartConfig, "weights", "--weights",
+        help="Pretrained model the evaluate and distill stages start from: default (shipped; saw every real "
+             "dataset's unlabelled windows, so its evaluate figures are not transfer figures), sim-only "
+             "(never saw a real recording) or own (the pretrain stage's short run)."),
     as_json: bool = typer.Option(False, "--json", help="Print the final summary as JSON."),
 ) -> None:
     """Run every stage of mujo-edge on small settings and print what each produced."""
@@ -29,7 +34,7 @@ def quickstart(
             if k not in ("status", "seconds"):
                 typer.echo(f"    {k}: {v}")
 
-    cfg = QuickstartConfig(dataset=dataset, data_dir=data_dir, **given(out=out, seed=seed))
+    cfg = QuickstartConfig(dataset=dataset, data_dir=data_dir, **given(out=out, seed=seed, weights=weights))
     results = run_quickstart(cfg, show)
     if as_json:
         echo_json(results)

@@ -12,7 +12,8 @@ from mujo_edge.data.synthetic import synthetic_watch_windows
 from mujo_edge.models.mujo import PAIRS, load_mujo
 from mujo_edge.quickstart import QuickstartConfig, QuickstartContext
 from mujo_edge.quickstart.live import find_models, stage_live, subject_holdout, train_fallback_model
-from mujo_edge.quickstart.stages import stage_evaluate, stage_pretrain
+from mujo_edge.errors import ConfigError
+from mujo_edge.quickstart.stages import stage_evaluate, stage_pretrain, teacher_weights
 
 
 def test_pretrain_and_evaluate_stages(tiny_corpus: Path, tmp_path: Path) -> None:
@@ -25,6 +26,16 @@ def test_pretrain_and_evaluate_stages(tiny_corpus: Path, tmp_path: Path) -> None
     assert load_mujo(ctx.mujo_checkpoint).spec.window == 128
     again = stage_pretrain(cfg, ctx)  # a second quickstart in the same folder resumes (nothing left to do)
     assert again["status"] == "ok" and again["steps"] == 4
+
+
+def test_later_stages_start_from_the_packaged_default_unless_told_otherwise(tmp_path: Path) -> None:
+    ctx = QuickstartContext(mujo_checkpoint=tmp_path / "pretrain")
+    assert QuickstartConfig().weights == "default" and teacher_weights(QuickstartConfig(), ctx) == "default"
+    assert teacher_weights(QuickstartConfig(weights="sim-only"), ctx) == "sim-only"
+    assert teacher_weights(QuickstartConfig(weights="own"), ctx) == str(tmp_path / "pretrain")
+    assert teacher_weights(QuickstartConfig(weights="own"), QuickstartContext()) is None
+    with pytest.raises(ConfigError, match="'mujo-big'.*default, sim-only, own"):
+        QuickstartConfig(weights="mujo-big")
 
 
 def test_fallback_model_validates_on_held_out_subjects(tmp_path: Path) -> None:
