@@ -3,11 +3,13 @@
 Every run goes through the protocol of ``evaluation_protocol.md`` (:func:`mujo_edge.data.protocol.fold_data`
 and :func:`mujo_edge.train.supervised.train_supervised`), so all numbers are comparable with the
 published scratch-CNN reference: the same folds, test subjects, nested label fractions, optimizer,
-budget (1200 steps) and early stopping for every mode. Modes (registry :data:`MODES`):
+budget (1200 steps) and early stopping for every trained network (the linear probe is a convex fit solved
+to convergence instead, :mod:`mujo_edge.eval.probe`). Modes (registry :data:`MODES`):
 
 * ``scratch``  — the MuJo IMU encoder architecture from random init + linear head, all weights trained;
 * ``linear``   — the pretrained IMU encoder frozen (BatchNorm statistics re-estimated on the fold's
-  unlabelled training windows, see :func:`mode_linear`); a linear head trained on its features;
+  unlabelled training windows, see :func:`mode_linear`); an L2 logistic regression on its standardized
+  features, penalty chosen on the validation subjects;
 * ``finetune`` — the pretrained IMU encoder + a new linear head, all weights trained;
 * ``cnn``      — the protocol's CNN baseline (reference);
 * ``simclr``, ``limu``, ``multitask`` — fine-tuning (as ``finetune``) of an IMU-only self-supervised baseline
@@ -57,6 +59,7 @@ from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import ConfigError
 from mujo_edge.eval import report
 from mujo_edge.eval.checkpoints import BASELINE_MODES, checkpoint_for, seen_in_pretraining
+from mujo_edge.eval.probe import L2_GRID, fit_linear_probe
 from mujo_edge.eval.zeroshot import zero_shot_fold
 from mujo_edge.metrics import scores
 from mujo_edge.models.classifiers import build_classifier
@@ -297,19 +300,21 @@ def _linear_encoder(ctx: Context, task: Task, ws: WindowSet, fold: Fold, spec: S
 
 @MODES.register("linear")
 def mode_linear(ctx: Context, task: Task, ws: WindowSet, fold: Fold) -> dict[str, Any]:
-    """Frozen pretrained encoder; a linear head on its features.
+    """Frozen pretrained encoder; a linear probe on its features (:mod:`mujo_edge.eval.probe`).
 
     With ``linear_adapt_bn`` (default) the encoder's BatchNorm statistics are first re-estimated on all
     windows of the fold's training subjects (fit + validation, no labels; the same windows the protocol
     fits its standardization on): the weights stay frozen, only the feature statistics move from the
-    simulated corpus to the real sensor (AdaBN).
+    simulated corpus to the real sensor (AdaBN). The probe is an L2 logistic regression on standardized
+    features, solved to convergence, its penalty chosen on the validation subjects.
     """
     fd = _data(ctx, task, ws, fold, pretrained=True)
     enc = _linear_encoder(ctx, task, ws, fold, fd.spec)
     f_fit, f_val, f_test = (predict_features(enc, a) for a in (fd.x_fit, fd.x_val, fd.x_test))
-    fd.x_fit, fd.x_val = f_fit, f_val
-    torch.manual_seed(task.seed)
-    return _fit_and_score(nn.Linear(f_fit.shape[1], ws.num_classes), fd, task, ctx, x_test=f_test)
+    probe = fit_linear_probe(f_fit, fd.y_fit, f_val, fd.y_val, ws.num_classes)
+    return {**scores(fd.y_test, probe.predict(f_test), fd.num_classes), "best_val_f1": probe.val_f1,
+            "probe_l2": probe.l2, "probe_iterations": probe.iterations, "n_fit": int(len(fd.y_fit)),
+            "n_val": int(len(fd.y_val)), "n_test": int(len(fd.y_test))}
 
 
 def pretrained_source(mode: str) -> str | None:
@@ -330,7 +335,9 @@ def task_key(ctx: Context, task: Task) -> str:
                "arch": _scratch_arch(ctx, task.dataset) if task.mode == "scratch" else None,
                "norm": cfg.normalization if pre else "fold",
                "ft_lr": cfg.finetune_lr_scale if task.mode == "finetune" or task.mode in BASELINE_MODES else 1.0,
-               "adapt_bn": cfg.linear_adapt_bn if task.mode == "linear" else None, "version": 1}
+               "adapt_bn": cfg.linear_adapt_bn if task.mode == "linear" else None,
+               "probe": {"solver": "lbfgs-logreg", "l2_grid": list(L2_GRID)} if task.mode == "linear" else None,
+               "version": 1}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
