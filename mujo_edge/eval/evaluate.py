@@ -335,9 +335,9 @@ def task_key(ctx: Context, task: Task) -> str:
                "arch": _scratch_arch(ctx, task.dataset) if task.mode == "scratch" else None,
                "norm": cfg.normalization if pre else "fold",
                "ft_lr": cfg.finetune_lr_scale if task.mode == "finetune" or task.mode in BASELINE_MODES else 1.0,
-               "adapt_bn": cfg.linear_adapt_bn if task.mode == "linear" else None,
-               "probe": {"solver": "lbfgs-logreg", "l2_grid": list(L2_GRID)} if task.mode == "linear" else None,
-               "version": 1}
+               "adapt_bn": cfg.linear_adapt_bn if task.mode == "linear" else None, "version": 1}
+    if task.mode == "linear":  # only the probe's runs change with it (other modes keep their cached results)
+        payload["probe"] = {"solver": "lbfgs-logreg", "l2_grid": list(L2_GRID)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
