@@ -230,10 +230,10 @@ def _imu_classifier(ctx: Context, ws: WindowSet, pretrained: bool, source: str =
 
 
 def _fit_and_score(model: nn.Module, fd: FoldData, task: Task, ctx: Context,
-                   params: Iterable[dict[str, Any]] | None = None, x_test: np.ndarray | None = None) -> dict[str, Any]:
+                   params: Iterable[dict[str, Any]] | None = None) -> dict[str, Any]:
     res = train_supervised(model, fd.x_fit, fd.y_fit, fd.x_val, fd.y_val, fd.num_classes,
                            SupervisedConfig(max_steps=ctx.cfg.max_steps, seed=task.seed), params=params)
-    pred = predict_logits(model, fd.x_test if x_test is None else x_test).argmax(1)
+    pred = predict_logits(model, fd.x_test).argmax(1)
     return {**scores(fd.y_test, pred, fd.num_classes), "best_val_f1": res.best_val_f1, "best_step": res.best_step,
             "steps": res.steps, "n_fit": int(len(fd.y_fit)), "n_val": int(len(fd.y_val)), "n_test": int(len(fd.y_test))}
 
