@@ -8,8 +8,8 @@ macro F1 on the fold's validation subjects (never the test subjects); ties go to
 
 Why not the protocol's SGD head (Adam 1e-3, batch 64, early stopping on validation, 1,200-step cap):
 on raw features it stopped far from the optimum — MotionSense fold 0 with the leave-one-out checkpoint:
-0.557 at 2 % labels (stopped after 200 steps) and 0.807 at 100 %, where a converged, standardized
-logistic regression reaches 0.776 and 0.842. Scratch, fine-tuning and the SSL baselines keep the
+0.557 at 2 % labels (stopped after 200 steps) and 0.807 at 100 %, where this probe reaches 0.768 and
+0.837 on the same windows. Scratch, fine-tuning and the SSL baselines keep the
 protocol's trainer.
 """
 
@@ -92,14 +92,11 @@ def fit_linear_probe(f_fit: np.ndarray, y_fit: np.ndarray, f_val: np.ndarray, y_
     x = torch.from_numpy((f_fit - mean) / std).double()
     y = torch.from_numpy(np.asarray(y_fit, np.int64))
     xv = (f_val - mean) / std
-    best: LinearProbe | None = None
+    fits: list[LinearProbe] = []
     with torch.enable_grad():
-        for l2 in sorted(grid, reverse=True):  # strongest first: a later, weaker penalty must beat it strictly
+        for l2 in grid:
             head, n_iter = _fit(x, y, num_classes, l2, max_iter)
             w, b = head.weight.detach().numpy(), head.bias.detach().numpy()
             f1 = macro_f1(np.asarray(y_val), (xv @ w.T + b).argmax(1), num_classes)
-            if best is None or f1 > best.val_f1:
-                best = LinearProbe(mean=mean, std=std, weight=w, bias=b, l2=l2, val_f1=float(f1), iterations=n_iter)
-    if best is None:  # unreachable: the grid is not empty
-        raise ConfigError("the linear probe fitted nothing")
-    return best
+            fits.append(LinearProbe(mean=mean, std=std, weight=w, bias=b, l2=l2, val_f1=float(f1), iterations=n_iter))
+    return max(fits, key=lambda p: (p.val_f1, p.l2))  # best validation F1; ties go to the stronger penalty
