@@ -35,7 +35,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.flop_counter import FlopCounterMode
 
 from mujo_edge.artifacts.checkpoint import load_checkpoint
-from mujo_edge.config import from_dict, load_json, save_json, to_dict
+from mujo_edge.config import save_json
 from mujo_edge.corpus import open_corpus
 from mujo_edge.data.spec import DEFAULT_SPEC, SensorSpec
 from mujo_edge.errors import CheckpointError, ConfigError, MujoEdgeError
@@ -44,9 +44,9 @@ from mujo_edge.models.mujo import MODALITIES, PAIRS, MujoModel, create_model, mo
 from mujo_edge.paths import cache_dir
 from mujo_edge.provenance import git_commit
 from mujo_edge.train import ddp
-from mujo_edge.train.clips import AugmentConfig, BatchMaker, ClipTable, fit_imu_normalization
+from mujo_edge.train.clips import BatchMaker, ClipTable, fit_imu_normalization
 from mujo_edge.train.logs import CsvLog, TensorBoardLog
-from mujo_edge.train.pool_batches import PoolAugment, StepBatches
+from mujo_edge.train.pool_batches import StepBatches
 from mujo_edge.train.recipes import RECIPES, recipe_overrides, ssl_batches, ssl_objective
 from mujo_edge.train.state import (
     latest_good_state,
@@ -57,98 +57,17 @@ from mujo_edge.train.state import (
     step_dirs,
 )
 
+from mujo_edge.train.pretrain_config import (  # noqa: F401  (re-exported: the public pretraining API)
+    PRECISIONS,
+    TRAJECTORY_FIELDS,
+    PretrainConfig,
+    PretrainResult,
+    lr_factor,
+    saved_config,
+    warn_changed_settings,
+)
+
 log = logging.getLogger(__name__)
-PRECISIONS = ("auto", "fp32", "bf16")
-
-
-@dataclass(frozen=True)
-class PretrainConfig:
-    """Options of ``mujo-edge pretrain`` (saved as ``config.json`` in the run folder).
-
-    ``batch_size`` is per process (global batch = batch_size × processes); ``lr`` peaks after
-    ``warmup_steps`` of linear warm-up and decays by cosine to ``lr × min_lr_ratio`` at ``max_steps``.
-    ``window`` is the IMU crop (samples at the corpus rate, the SensorSpec window).
-
-    Real unlabelled data: ``pools`` (dataset names or ``"all"``) minus ``exclude_datasets``
-    (leave-one-dataset-out; never loaded) feed IMU-only batches of ``ssl_batch_size`` windows (0 = ``batch_size``)
-    with ``ssl_objective`` weighted ``ssl_weight``; ``ssl`` overrides fields of the SSL head
-    (:class:`~mujo_edge.models.ssl.SSLConfig`); ``data_dir`` overrides ``$MUJO_EDGE_DATA_DIR`` for the pools.
-    ``compile``: run the training forward/backward through ``torch.compile`` (inductor; needs a C++ compiler;
-    about 1.35× the clips/s of eager on one CPU core after a few minutes of compilation).
-    """
-
-    corpus: Path = Path("corpus")
-    out: Path = Path("runs/pretrain")
-    model: str = "tiny"
-    overrides: dict[str, Any] = field(default_factory=dict)
-    max_steps: int = 2000
-    batch_size: int = 64
-    lr: float = 2e-3
-    weight_decay: float = 0.05
-    warmup_steps: int = 100
-    min_lr_ratio: float = 0.05
-    grad_clip: float = 1.0
-    pair_weights: dict[str, float] = field(default_factory=dict)
-    augment: AugmentConfig = field(default_factory=AugmentConfig)
-    sites: tuple[str, ...] = ()
-    window: int = 128
-    seed: int = 0
-    log_every: int = 10
-    eval_every: int = 250
-    save_every: int = 250
-    keep_last: int = 2
-    device: str = "auto"
-    precision: str = "auto"
-    gather: bool = True
-    threads: int = 0
-    workers: int = 0
-    tensorboard: bool = True
-    max_clips: int = 0
-    recipe: str = "mujo"
-    pools: tuple[str, ...] = ()
-    exclude_datasets: tuple[str, ...] = ()
-    ssl_objective: str = "contrastive"
-    ssl_weight: float = 1.0
-    ssl_batch_size: int = 0
-    ssl: dict[str, Any] = field(default_factory=dict)
-    pool_augment: PoolAugment = field(default_factory=PoolAugment)
-    data_dir: Path | None = None
-    compile: bool = False
-
-    def __post_init__(self) -> None:
-        if self.precision not in PRECISIONS:
-            raise ConfigError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
-        recipe = RECIPES.get(self.recipe)
-        if not recipe.multimodal and not self.pools and not recipe.corpus_imu_in_pool:
-            raise ConfigError(f"recipe {self.recipe!r} trains on unlabelled pools; pass --pools (e.g. all)")
-        if self.ssl_weight < 0 or self.ssl_batch_size < 0 or (self.ssl_batch_size == 1):
-            raise ConfigError(f"ssl_weight must be >= 0 and ssl_batch_size 0 or >= 2, got {self.ssl_weight}, "
-                              f"{self.ssl_batch_size}")
-        if self.max_steps < 1 or self.batch_size < 2 or self.lr <= 0 or self.save_every < 1 or self.log_every < 1:
-            raise ConfigError(f"invalid pretraining config: max_steps={self.max_steps}, batch_size={self.batch_size} "
-                              f"(>= 2), lr={self.lr}, save_every={self.save_every}, log_every={self.log_every}")
-
-
-@dataclass
-class PretrainResult:
-    """What :func:`pretrain` returns."""
-
-    run: Path
-    step: int
-    train: dict[str, float]
-    val: dict[str, float]
-    samples_per_second: float
-    seconds: float
-
-
-def lr_factor(step: int, cfg: PretrainConfig) -> float:
-    """Multiplier of ``cfg.lr`` at ``step``: linear warm-up, then cosine to ``min_lr_ratio``."""
-    if step < cfg.warmup_steps:
-        return (step + 1) / cfg.warmup_steps
-    t = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.max_steps - cfg.warmup_steps))
-    return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t))
-
-
 def param_groups(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """AdamW groups: decay on weight matrices / kernels, none on biases, norms, embeddings and the logit scale."""
     decay, no_decay = [], []
@@ -201,37 +120,6 @@ def resolve_overrides(cfg: PretrainConfig, table: ClipTable) -> dict[str, Any]:
     if table.joints is not None and "pose" in mods and base.pose.get("joints") != table.joints:
         over["pose.joints"] = table.joints
     return over
-
-
-#: Settings that change the trajectory of a run; resuming with other values is allowed but logged.
-TRAJECTORY_FIELDS = ("model", "overrides", "batch_size", "lr", "warmup_steps", "max_steps", "seed", "weight_decay",
-                     "pair_weights", "sites", "augment", "window", "recipe", "pools", "exclude_datasets",
-                     "ssl_objective", "ssl_weight", "ssl_batch_size", "ssl", "pool_augment")
-
-
-def warn_changed_settings(config_json: Path, cfg: PretrainConfig) -> list[str]:
-    """Log (WARNING) and return the :data:`TRAJECTORY_FIELDS` whose value differs from the saved run's config."""
-    try:
-        saved = json.loads(config_json.read_text())["pretrain"]
-    except (OSError, ValueError, KeyError):
-        return []
-    now = to_dict(cfg)
-    changed = [f for f in TRAJECTORY_FIELDS if f in saved and f in now and saved[f] != now[f]]
-    for f in changed:
-        log.warning("resuming %s with %s=%r (the run was started with %r): the trajectory changes from here on",
-                    config_json.parent, f, now[f], saved[f])
-    return changed
-
-
-def saved_config(run: Path) -> PretrainConfig | None:
-    """The :class:`PretrainConfig` a run folder was last trained with (``None`` if it has no ``config.json``)."""
-    path = Path(run) / "config.json"
-    if not path.exists():
-        return None
-    data = load_json(path)
-    if not isinstance(data, dict) or not isinstance(data.get("pretrain"), dict):
-        raise ConfigError(f"{path}: not a pretraining run config (no 'pretrain' section)")
-    return from_dict(PretrainConfig, data["pretrain"], where=f"{path} pretrain")
 
 
 def _device(cfg: PretrainConfig) -> torch.device:
