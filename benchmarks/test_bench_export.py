@@ -219,3 +219,57 @@ def test_window_latency(benchmark, artifacts, cpu_gflops, name, backend, precisi
                 cpu_fp32_gemm_gflops_measured_at_threads=round(cpu_gflops[threads], 1), flop_floor_us=round(floor_us, 3),
                 median_over_floor=round(float(np.median(data)) / floor_us, 1))
     benchmark.extra_info.update(info)
+
+
+SIDE_BY_SIDE = ("executorch", "tflite", "onnx")
+BLOCKS, BLOCK_CALLS = 40, 50
+TARGET_US = 30.0  # issue 13: every desktop backend at or under 30 µs per window on one core
+
+
+@pytest.mark.parametrize("name", ["dscnn", "dscnn_tiny"])
+def test_int8_backends_side_by_side(benchmark, artifacts, cpu_gflops, name) -> None:
+    """The int8 student on ExecuTorch, LiteRT and ONNX Runtime in interleaved blocks, one thread.
+
+    On a shared (virtual) machine the speed of a core changes for seconds at a time (measured here: the same
+    file at ~20 µs, then ~30 µs, then ~20 µs again); separate tests would give whichever backend happened to
+    run in a slow spell a worse figure. Here every backend runs ``BLOCK_CALLS`` windows in turn, ``BLOCKS``
+    times, in a rotating order, so all see the same spells. ``extra_info["side_by_side"]`` holds each
+    backend's median and p99 over all its calls (µs), the median over the FLOP floor and whether it meets
+    ``TARGET_US``; the measured call of the benchmark itself is one window through each backend in turn.
+    """
+    from mujo_edge.runtime import load
+
+    model, _ = artifacts.model(name)
+    x = np.random.default_rng(1).normal(0, 1, (1, 128, 6)).astype(np.float32)
+    clfs = {}
+    try:
+        for backend in SIDE_BY_SIDE:
+            _import_runtime(backend)
+            clfs[backend] = load(artifacts.file(name, backend, "int8")[0], threads=1)
+        samples: dict[str, list[float]] = {b: [] for b in SIDE_BY_SIDE}
+        for clf in clfs.values():
+            for _ in range(WARMUP):
+                clf._run_one(x)
+        for k in range(BLOCKS):
+            for backend in SIDE_BY_SIDE[k % 3:] + SIDE_BY_SIDE[:k % 3]:
+                run_one, out = clfs[backend]._run_one, samples[backend]
+                for _ in range(BLOCK_CALLS):
+                    t0 = time.perf_counter()
+                    run_one(x)
+                    out.append(time.perf_counter() - t0)
+        benchmark.pedantic(lambda: [c._run_one(x) for c in clfs.values()], rounds=100, iterations=1, warmup_rounds=0)
+    finally:
+        for clf in clfs.values():
+            clf.close()
+    flops = flops_per_window(model)
+    floor_us = flops / (cpu_gflops[1] * 1e9) * 1e6
+    table = {}
+    for backend, s in samples.items():
+        us = np.asarray(s) * 1e6
+        med = float(np.median(us))
+        table[backend] = {"median_us": round(med, 2), "p99_us": round(float(np.percentile(us, 99)), 2),
+                          "calls": int(us.size), "median_over_floor": round(med / floor_us, 1),
+                          "meets_target": bool(med <= TARGET_US)}
+    benchmark.extra_info.update(model=name, role=ROLE[name], side_by_side=table, target_us=TARGET_US, threads=1,
+                                flops_per_window=flops, flop_floor_us=round(floor_us, 3),
+                                cpu_fp32_gemm_gflops=round(cpu_gflops[1], 1))

@@ -8,6 +8,10 @@
 A lock is an ``flock`` on a small file that records who holds it (pid, host, start time), so the
 error a second process gets says who to wait for. The file stays behind after release; it is only a
 name to lock on.
+
+A process forked while it holds a lock (corpus workers, data-loader workers) shares the locked open file
+description, so a child that outlives a killed holder would keep the lock taken. Forked children therefore
+close their copies at once (``os.register_at_fork``): the lock lives exactly as long as the process that took it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,24 @@ from mujo_edge.errors import MujoEdgeError
 log = logging.getLogger(__name__)
 
 
+#: descriptors of the locks this process holds (closed in forked children, see the module docstring)
+_HELD: set[int] = set()
+
+
+def _close_inherited_locks() -> None:
+    """In a forked child: close the copies of the parent's lock descriptors (the parent keeps its lock)."""
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_close_inherited_locks)
+
+
 class LockedError(MujoEdgeError):
     """Another process holds the lock (the message names it)."""
 
@@ -46,6 +68,7 @@ class FileLock:
     def __init__(self, path: str | Path, what: str, wait: bool = False, timeout_s: float | None = None) -> None:
         self.path, self.what, self.wait, self.timeout_s = Path(path), what, wait, timeout_s
         self._fd: int | None = None
+        self._pid = 0  # the process that took the lock (a forked child must not release or close it)
         self.waited_s = 0.0
 
     def holder(self) -> dict[str, object]:
@@ -93,7 +116,8 @@ class FileLock:
                 os.close(fd)
                 continue
             break
-        self._fd = fd
+        self._fd, self._pid = fd, os.getpid()
+        _HELD.add(fd)
         self.waited_s = time.monotonic() - t0
         record = {"pid": os.getpid(), "host": socket.gethostname(),
                   "since": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"), "what": self.what}
@@ -104,8 +128,10 @@ class FileLock:
     def release(self) -> None:
         """Give the lock back (the kernel also does this when the process dies)."""
         if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
+            if self._pid == os.getpid():  # in a forked child the descriptor was closed at fork (parent's lock)
+                _HELD.discard(self._fd)
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
             self._fd = None
 
     def __enter__(self) -> FileLock:

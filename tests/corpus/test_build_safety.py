@@ -87,3 +87,36 @@ def test_forced_rebuild_replaces_the_old_corpus_only_when_complete(tmp_path: Pat
         build_corpus(out, CorpusConfig(sources=("procedural",), hours=0.005, seed=5, shard_clips=4), force=True)
     assert read_index(out)["created_unix"] == first["created_unix"] and len(open_corpus(out)) == first["clips"]
     assert not list(tmp_path.glob(".c.building-*")) and not list(tmp_path.glob(".c.old-*"))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_by_a_killed_lock_holder_does_not_keep_the_lock(tmp_path: Path) -> None:
+    """A worker forked while its parent holds a lock (corpus workers do) must not keep the lock once the parent
+    is killed: the lock belongs to the process that took it."""
+    lock = tmp_path / ".c.lock"
+    code = (
+        "import os, sys, time\n"
+        "from mujo_edge.locks import FileLock\n"
+        f"FileLock({str(lock)!r}, what='a build').acquire()\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    time.sleep(120); os._exit(0)\n"
+        "print(pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(proc.stdout.readline())  # printed after the fork: the lock is held, the child runs
+        with pytest.raises(LockedError, match=f"process {proc.pid}"):
+            FileLock(lock, what="a build").acquire()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert _alive(child)  # the forked child outlives its parent ...
+        FileLock(lock, what="a build").acquire().release()  # ... yet the lock is free
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        try:
+            os.kill(child, signal.SIGKILL)
+        except (OSError, UnboundLocalError):
+            pass

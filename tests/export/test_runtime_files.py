@@ -155,3 +155,22 @@ def test_executorch_thread_pool_guard(exported):
     one.close()
     with load(pte, threads=2) as two:
         assert two.predict(np.zeros((1, 128, 6), np.float32)).shape == (1,)
+
+
+def test_int8_onnx_runs_uint8_activations_with_int8_weights_and_a_float_head(exported):
+    """The int8 ``.onnx`` is QOperator with uint8 activations and per-channel int8 weights (U8S8, the form ONNX
+    Runtime's x86 kernels are built for; int8 activations in QOperator form take its slow path) and keeps the
+    classifier head in float, so the logits are not requantized."""
+    import onnx
+    from onnx import TensorProto
+
+    graph = onnx.load(str(exported[("onnx", "int8")])).graph
+    inits = {t.name: t for t in graph.initializer}
+    convs = [n for n in graph.node if n.op_type == "QLinearConv"]
+    assert convs, [n.op_type for n in graph.node]
+    for n in convs:  # inputs: x, x_scale, x_zero_point, w, w_scale, w_zero_point, y_scale, y_zero_point, [B]
+        assert inits[n.input[2]].data_type == TensorProto.UINT8, n.name
+        assert inits[n.input[3]].data_type == TensorProto.INT8, n.name
+        assert inits[n.input[7]].data_type == TensorProto.UINT8, n.name
+    producer = {o: n for n in graph.node for o in n.output}[graph.output[0].name]
+    assert producer.op_type in ("Gemm", "MatMul") and graph.output[0].type.tensor_type.elem_type == TensorProto.FLOAT
