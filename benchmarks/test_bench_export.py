@@ -114,7 +114,9 @@ class Artifacts:
 
             model, _ = self.model(name)
             backend = EXPORTERS.get(fmt)
-            path = self.root / f"{name}_{precision}{backend.suffix}"
+            # the export's own file name: the TFLite Micro file (*_tflm.tflite) must not overwrite the LiteRT
+            # .tflite and its sidecar (it did: a LiteRT case run after a TFLM case measured TFLM's kernels)
+            path = self.root / backend.file_name(name, precision)
             calib = np.random.default_rng(0).normal(0, 1, (64, 128, 6)).astype(np.float32) if precision == "int8" else None
             t0 = time.perf_counter()
             details = backend.export(fold_batchnorm(model), torch.zeros(1, 128, 6), calib, path)
