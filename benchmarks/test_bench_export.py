@@ -114,8 +114,7 @@ class Artifacts:
 
             model, _ = self.model(name)
             backend = EXPORTERS.get(fmt)
-            # the export's own file name: the TFLite Micro file (*_tflm.tflite) must not overwrite the LiteRT
-            # .tflite and its sidecar (it did: a LiteRT case run after a TFLM case measured TFLM's kernels)
+            # the export's own file name, so the TFLite Micro file (*_tflm.tflite) never replaces the LiteRT .tflite
             path = self.root / backend.file_name(name, precision)
             calib = np.random.default_rng(0).normal(0, 1, (64, 128, 6)).astype(np.float32) if precision == "int8" else None
             t0 = time.perf_counter()
@@ -253,7 +252,8 @@ def test_int8_backends_side_by_side(benchmark, artifacts, cpu_gflops, name) -> N
             for _ in range(WARMUP):
                 clf._run_one(x)
         for k in range(BLOCKS):
-            for backend in SIDE_BY_SIDE[k % 3:] + SIDE_BY_SIDE[:k % 3]:
+            r = k % len(SIDE_BY_SIDE)
+            for backend in SIDE_BY_SIDE[r:] + SIDE_BY_SIDE[:r]:
                 run_one, out = clfs[backend]._run_one, samples[backend]
                 for _ in range(BLOCK_CALLS):
                     t0 = time.perf_counter()
