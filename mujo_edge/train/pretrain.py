@@ -123,9 +123,23 @@ def resolve_overrides(cfg: PretrainConfig, table: ClipTable) -> dict[str, Any]:
 
 
 def _device(cfg: PretrainConfig) -> torch.device:
+    """``cfg.device`` as a torch device; a device this machine lacks is a ConfigError naming the fix."""
     if cfg.device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(cfg.device)
+    try:
+        device = torch.device(cfg.device)
+    except RuntimeError as exc:
+        raise ConfigError(f"unknown --device {cfg.device!r} ({exc}); use auto, cpu, cuda or cuda:N") from exc
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"--device {cfg.device}: torch {torch.__version__} sees no CUDA GPU on this machine; "
+                              f"use --device cpu (or auto), or install a CUDA build of torch on a GPU machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise ConfigError(f"--device {cfg.device}: this machine has {torch.cuda.device_count()} CUDA device(s) "
+                              f"(cuda:0 .. cuda:{torch.cuda.device_count() - 1})")
+    elif device.type != "cpu":
+        raise ConfigError(f"--device {cfg.device}: pretraining runs on cpu or cuda; use auto, cpu, cuda or cuda:N")
+    return device
 
 
 def evaluate_pairs(model: MujoModel, maker: BatchMaker, loss_fn: PairwiseInfoNCE, device: torch.device,

@@ -213,3 +213,15 @@ def test_an_unreadable_newest_state_falls_back_to_the_previous_one(tiny_corpus: 
     res = pretrain(_tiny(tiny_corpus, out, keep_last=3, max_steps=6), resume=True)
     assert res.step == 6 and "step_00000004 is unreadable" in caplog.text
     assert json.loads((out / "config.json").read_text())["resumed"][0]["step"] == 2
+
+
+@pytest.mark.parametrize("device", ["cuda", "cuda:7", "tpu", "meta"])
+def test_a_device_this_machine_lacks_is_a_clear_error_before_any_data_is_read(tmp_path: Path, device: str) -> None:
+    if device.startswith("cuda") and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has that CUDA device")
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ConfigError, match="--device") as info:
+        pretrain(PretrainConfig(corpus=tmp_path / "no-corpus-here", out=tmp_path / "run", device=device))
+    assert "cpu" in str(info.value)  # names the fix
+    assert not (tmp_path / "run").exists()
