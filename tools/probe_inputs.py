@@ -138,6 +138,8 @@ def option_probes(tmp: Path) -> list[Probe]:
         ("export_missing_checkpoint", ["export", "--checkpoint", str(tmp / "nope"), "--out", o]),
         ("pretrain_negative_lr", ["pretrain", "--corpus", o, "--out", o, "--lr", "-1"]),
         ("pretrain_missing_corpus", ["pretrain", "--corpus", str(tmp / "nope"), "--out", o]),
+        ("pretrain_unknown_device", ["pretrain", "--corpus", o, "--out", o, "--device", "tpu"]),
+        ("pretrain_absent_gpu", ["pretrain", "--corpus", o, "--out", o, "--device", "cuda:7"]),
         ("corpus_negative_hours", ["corpus", "build", "--out", o, "--hours", "-1"]),
         ("corpus_zero_workers", ["corpus", "build", "--out", o, "--workers", "0"]),
         ("corpus_unknown_source", ["corpus", "build", "--out", o, "--sources", "youtube"]),
