@@ -22,7 +22,7 @@ import argparse
 import numpy as np
 
 from mujo_edge.data import prepare
-from mujo_edge.eval.realism import overlap, virtual_windows
+from mujo_edge.eval.realism import realism_classes, virtual_windows
 
 RATE_HZ = 50.0
 
@@ -47,12 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     for dataset in args.datasets:
         real = prepare(dataset)
-        classes = {c: a for c, a in overlap(dataset).items() if c in real.class_names}
-        uses: dict[str, int] = {}
-        for acts in classes.values():
-            for a in acts:
-                uses[a] = uses.get(a, 0) + 1
-        classes = {c: a for c, a in classes.items() if all(uses[x] == 1 for x in a)}  # as corpus realism does
+        classes = realism_classes(args.corpus, dataset, real.class_names)  # the classes corpus realism scores
         virtual = virtual_windows(args.corpus, classes, real.placement, real.spec, "train")
         print(f"\n{dataset} ({real.placement})")
         print(f"{'class':20s} {'src':7s} {'windows':>7s} {'|a| SD':>7s} {'f_dom':>6s} {'>=8Hz':>6s} {'|gyro|':>6s}  |g| x y z")

@@ -58,21 +58,30 @@ def virtual_windows(corpus_dir: str | Path, classes: dict[str, tuple[str, ...]],
     return windows_from_recordings(recs, spec, "corpus", names, site)
 
 
-def realism_one(corpus_dir: str | Path, dataset: str, data_root: str | Path | None = None, seed: int = 0) -> dict[str, object]:
-    """Train on virtual IMU, test on ``dataset``'s real windows of the overlapping classes."""
-    t0 = time.perf_counter()
-    real = prepare(dataset, data_root=data_root)
+def realism_classes(corpus_dir: str | Path, dataset: str, class_names: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The classes of ``dataset`` the realism score uses → their corpus activities.
+
+    A class is usable when it is one of ``class_names``, its activities are in the corpus, and none of them
+    belongs to another class. Raises DataError when fewer than two remain.
+    """
     ov = overlap(dataset)
     corpus_acts = set(open_corpus(corpus_dir, fields=()).meta["stats"]["activities"])
     counts: dict[str, int] = {}
     for acts in ov.values():
         for a in acts:
             counts[a] = counts.get(a, 0) + 1
-    # a class is usable when its activities are in the corpus and belong to no other class
-    classes = {c: acts for c, acts in ov.items() if c in real.class_names and all(counts[a] == 1 for a in acts)
+    classes = {c: acts for c, acts in ov.items() if c in class_names and all(counts[a] == 1 for a in acts)
                and any(a in corpus_acts for a in acts)}
     if len(classes) < 2:
         raise DataError(f"{dataset}: fewer than two classes overlap with the corpus activities")
+    return classes
+
+
+def realism_one(corpus_dir: str | Path, dataset: str, data_root: str | Path | None = None, seed: int = 0) -> dict[str, object]:
+    """Train on virtual IMU, test on ``dataset``'s real windows of the overlapping classes."""
+    t0 = time.perf_counter()
+    real = prepare(dataset, data_root=data_root)
+    classes = realism_classes(corpus_dir, dataset, real.class_names)
     names = tuple(classes)
     spec = real.spec
     fit = virtual_windows(corpus_dir, classes, real.placement, spec, "train")
