@@ -35,6 +35,9 @@ class CorpusConfig:
         mocap_repeats: how often each mocap window is used (odd repeats mirrored left/right, every
             repeat with new sensor placement, noise and camera).
         mocap_max_share: largest share of clips from motion capture when procedural is also a source.
+        mocap_activity_share: when procedural is also a source, motion capture gives any one activity at most
+            this share of the clips an activity gets on average (``hours`` spread over the activities); the rest
+            is procedural, so that no class is mostly the few motion-capture subjects and their marker noise.
         mocap_smooth_hz: low-pass applied to mocap trajectories before differentiation, Hz.
         mocap_min_trial_s: trials shorter than this are skipped (recorded in the corpus stats), s.
         imu: virtual sensor placement, orientation and noise.
@@ -55,6 +58,7 @@ class CorpusConfig:
     procedural_subjects: int = 200
     mocap_repeats: int = 2
     mocap_max_share: float = 0.25
+    mocap_activity_share: float = 0.2
     mocap_smooth_hz: float = 12.0
     mocap_min_trial_s: float = 1.0
     imu: IMUConfig = field(default_factory=IMUConfig)
@@ -89,6 +93,8 @@ class CorpusConfig:
         if not 0 <= self.val_fraction < 1 or not 0 <= self.mocap_max_share <= 1:
             raise ConfigError(f"val_fraction and mocap_max_share must be in [0, 1): {self.val_fraction}, "
                               f"{self.mocap_max_share}")
+        if not 0 <= self.mocap_activity_share < 1:
+            raise ConfigError(f"mocap_activity_share must be in [0, 1), got {self.mocap_activity_share}")
         if self.procedural_subjects < 1 or self.mocap_repeats < 1 or self.shard_clips < 1:
             raise ConfigError("procedural_subjects, mocap_repeats and shard_clips must be >= 1")
         if len(self.imu.sites) < 1:

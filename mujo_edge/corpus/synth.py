@@ -74,12 +74,18 @@ def plan(cfg: CorpusConfig, data_root: str | Path | None = None) -> tuple[list[C
         n_mocap = n_total if only_mocap else min(int(round(cfg.mocap_max_share * n_total)),
                                                  len(windows) * cfg.mocap_repeats)
         order = rng.permutation(len(windows))
+        # per activity at most mocap_activity_share of the clips an activity gets when all are spread evenly
+        cap = n_total if only_mocap else int(cfg.mocap_activity_share * n_total / len(cfg.activity_list) + 1e-9)
+        per_act: dict[str, int] = {}
         r = 0
-        while len(jobs_spec) < n_mocap:
+        while len(jobs_spec) < n_mocap and (only_mocap or r < cfg.mocap_repeats):
             for w in order:
                 if len(jobs_spec) >= n_mocap:
                     break
                 f, act, subj, start = windows[w]
+                if per_act.get(act, 0) >= cap:
+                    continue
+                per_act[act] = per_act.get(act, 0) + 1
                 jobs_spec.append(("mocap", act, subj, Path(f).stem, start, r))
             r += 1
     stats["mocap_windows"] = len(windows)

@@ -108,6 +108,9 @@ class IMUConfig:
         noise: sensor error model applied at the output rate.
         impacts: foot-strike shocks added to the specific force (:mod:`mujo_edge.sim.impacts`).
         coupling: loose mounting of pocket, belt and watch devices (:mod:`mujo_edge.sim.coupling`).
+        pocket_around_deg: range (deg) of how far round the limb a pocket device sits, drawn per clip: 0 = the
+            site's nominal spot (front of the thigh), positive = towards the outside of the leg (a front pocket on
+            the front-outer thigh, a side pocket at 60-90). Device position and axes both turn about the limb.
     """
 
     sites: tuple[str, ...] = PLACEMENTS
@@ -118,6 +121,7 @@ class IMUConfig:
     noise: NoiseModel = field(default_factory=NoiseModel)
     impacts: ImpactModel = field(default_factory=ImpactModel)
     coupling: CouplingModel = field(default_factory=CouplingModel)
+    pocket_around_deg: tuple[float, float] = (-10.0, 50.0)
 
     def __post_init__(self) -> None:
         if not self.sites:
@@ -130,6 +134,9 @@ class IMUConfig:
             raise UnknownNameError("sensor orientation mode", self.orientation, ORIENTATIONS)
         if self.jitter_deg < 0 or self.position_jitter_m < 0 or self.gravity < 0:
             raise ConfigError(f"jitter and gravity must be >= 0: {self}")
+        lo, hi = self.pocket_around_deg
+        if not -180.0 <= lo <= hi <= 180.0:
+            raise ConfigError(f"pocket_around_deg must be (low, high) within -180..180 deg, got {self.pocket_around_deg}")
 
 
 @dataclass(frozen=True)
@@ -193,11 +200,17 @@ def place_sensors(motion: Motion, cfg: IMUConfig, rng: np.random.Generator) -> l
     out = []
     for name in cfg.sites:
         d = SITES[name]
-        offset = d.along * bone_vector(motion, d.segment) + np.asarray(d.surface)
+        surface = np.asarray(d.surface, dtype=float)
+        around = Rotation.identity()
+        if d.mount == "pocket" and cfg.orientation == "device":  # front or front-outer pocket: turn about the limb
+            outward = -1.0 if d.surface[0] >= 0 else 1.0  # +x is the outside of a right limb, -x of a left one
+            around = Rotation.from_euler("z", outward * rng.uniform(*cfg.pocket_around_deg), degrees=True)
+            surface = around.apply(surface)
+        offset = d.along * bone_vector(motion, d.segment) + surface
         offset = offset + rng.normal(0.0, cfg.position_jitter_m, 3)
         mode = cfg.orientation
         mount = (nominal_mount(d) if mode == "aligned" and cfg.jitter_deg == 0
-                 else mount_rotation(d, mode, rng, cfg.jitter_deg))
+                 else (around * Rotation.from_quat(mount_rotation(d, mode, rng, cfg.jitter_deg))).as_quat())
         follow = None if d.follow is None else (JOINT_INDEX[d.follow[0]], float(d.follow[1]))
         out.append(Placement(name, JOINT_INDEX[d.segment], offset, mount, follow, cfg.coupling.draw(d.mount, rng)))
     return out

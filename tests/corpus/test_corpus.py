@@ -133,6 +133,34 @@ def test_corrupt_bvh_in_the_mocap_zip_is_reported(tmp_path):
         assert not (tmp_path / "c3").exists()
 
 
+def test_motion_capture_never_makes_up_most_of_an_activity(tmp_path):
+    """Plans only (no BVH is read): twelve long walking and running trials would fill the 25 % motion-capture share
+    alone; the per-activity cap keeps each of the two at most half motion capture, the rest procedural."""
+    from collections import Counter
+
+    from mujo_edge.corpus.synth import plan
+
+    mocap = tmp_path / "mocap"
+    mocap.mkdir()
+    head = "file,subject,trial,trial_id,description,activity_label,frames,frame_time_s,frame_rate_hz,duration_s,bytes,sha256\n"
+    rows = [f"cmu_bvh/{s:02d}/{s:02d}_0{k}.bvh,{s},{k},{s:02d}_0{k},{a},{a},7200,0.00833333,120.0,60.0,40,\n"
+            for s in range(1, 7) for k, a in ((1, "walk"), (2, "run"))]
+    (mocap / "manifest.csv").write_text(head + "".join(rows))
+    (mocap / "cmu_bvh_subset.zip").write_bytes(b"")  # planning never opens it
+    for share, most in ((0.5, 1.0), (0.25, 1 / 3)):
+        jobs, _ = plan(CorpusConfig(hours=1.0, mocap_activity_share=share), data_root=tmp_path)
+        n = Counter((j.activity, j.source) for j in jobs)
+        assert len(jobs) == 703 and sum(v for (_, src), v in n.items() if src == "mocap") > 0
+        for act in ("walking", "running"):
+            assert 0 < n[act, "mocap"] <= most * n[act, "procedural"], (share, act, n[act, "mocap"], n[act, "procedural"])
+    none, _ = plan(CorpusConfig(hours=0.2, mocap_activity_share=0.0), data_root=tmp_path)
+    assert {j.source for j in none} == {"procedural"}
+    only, _ = plan(CorpusConfig(sources=("mocap",), hours=0.2), data_root=tmp_path)  # no cap without procedural
+    assert {j.source for j in only} == {"mocap"} and len(only) == 141
+    with pytest.raises(ConfigError, match="mocap_activity_share"):
+        CorpusConfig(mocap_activity_share=1.0)
+
+
 def test_corrupt_shard_is_detected(tiny, tmp_path):
     import shutil
 

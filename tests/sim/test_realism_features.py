@@ -7,6 +7,7 @@ import pytest
 from scipy.spatial.transform import Rotation
 
 from mujo_edge.data.spec import STANDARD_GRAVITY
+from mujo_edge.errors import ConfigError
 from mujo_edge.placements import PLACEMENTS
 from mujo_edge.sim.coupling import CouplingModel, couple
 from mujo_edge.sim.impacts import ImpactModel, attenuation, draw_impacts, impact_acceleration, landings
@@ -78,6 +79,31 @@ def test_watch_either_way_round_rotates_the_signal_by_180_degrees_about_the_face
     pl[k] = type(pl[k])(pl[k].site, pl[k].joint, pl[k].offset, turned, pl[k].follow, None)
     b = ideal_imu(m, pl, G)[:, k, :3]
     np.testing.assert_allclose(b, a * np.array([-1.0, -1.0, 1.0]), atol=1e-9)
+
+
+def test_a_pocket_phone_sits_round_the_thigh_towards_the_outside_and_its_axes_turn_with_it() -> None:
+    m = _static(20)
+    base = dict(jitter_deg=0.0, position_jitter_m=0.0, noise=NoiseModel.ideal(), coupling=CouplingModel(enabled=False))
+    front = place_sensors(m, IMUConfig(pocket_around_deg=(0.0, 0.0), **base), np.random.default_rng(4))
+    side = place_sensors(m, IMUConfig(pocket_around_deg=(40.0, 40.0), **base), np.random.default_rng(4))
+    for site, outward in (("thigh_right", 1.0), ("thigh_left", -1.0)):
+        k = PLACEMENTS.index(site)
+        a, b = front[k], side[k]
+        # the position turns 40 deg about the thigh's long axis (segment z), towards the outside of that leg
+        ha, hb = a.offset[:2], b.offset[:2]
+        turn = np.degrees(np.arctan2(ha[0] * hb[1] - ha[1] * hb[0], ha @ hb))
+        assert turn == pytest.approx(-40.0 * outward, abs=1e-6) and outward * (hb[0] - ha[0]) > 0
+        assert b.offset[2] == pytest.approx(a.offset[2])
+        # ... and so do the device axes: same relative rotation, about the same axis
+        rel = (Rotation.from_quat(b.mount) * Rotation.from_quat(a.mount).inv()).as_rotvec(degrees=True)
+        np.testing.assert_allclose(rel, [0.0, 0.0, -40.0 * outward], atol=1e-6)
+    # a static body still reads gravity wherever the pocket is; other sites do not move
+    x = ideal_imu(m, side, G)
+    np.testing.assert_allclose(np.linalg.norm(x[:, :, :3], axis=-1), G, rtol=1e-6)
+    k = PLACEMENTS.index("wrist_right")
+    np.testing.assert_allclose(side[k].offset, front[k].offset)
+    with pytest.raises(ConfigError, match="pocket_around_deg"):
+        IMUConfig(pocket_around_deg=(30.0, 10.0))
 
 
 def test_foot_landings_are_found_and_shocks_fade_up_the_body() -> None:

@@ -3,11 +3,13 @@
 A gait is built like a biomechanics textbook describes it, then solved by inverse kinematics:
 
 * footfalls alternate every step (cadence in steps/s); a stance foot is fixed on the ground (or on its
-  stair step) and rolls over the heel, then flat, then the toe; a swing foot travels from lift-off to
-  the next footfall with ground clearance;
+  stair step) and rolls over the heel, then flat, then the toe; in walking, jogging and running the swing
+  leg moves in joint space (hip from its toe-off to its footfall angle, the knee folding early in the swing,
+  see :func:`_joint_swing`), on stairs and in high knees the foot travels a path with ground clearance;
 * the pelvis moves forward by one step length per step with the speed dip of every stance; vertically it
   follows an inverted pendulum in walking (highest at mid-stance, 4-5 cm excursion), a spring-mass
-  bounce with ballistic flight (``z̈ = −g``) in running, and rises or falls one riser per step on stairs
+  bounce (ground force zero at touchdown, peaking mid-stance) with ballistic flight (``z̈ = −g``) in
+  running, and rises or falls one riser per step on stairs
   (going up, the stance leg lifts the body onto the new step in a push after footfall; going down, the body
   is lowered before the lower foot lands — so a stair step has its own vertical acceleration pattern);
   it sways sideways over the supporting foot and rotates with the leading leg;
@@ -19,6 +21,7 @@ Phase 0 of a stride is the right foot's footfall; the left foot lands half a str
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,13 +43,18 @@ class GaitSpec:
     toe_off_deg: float  # foot pitch at lift-off (negative: rolled over the toe)
     flat_from: float = 0.15  # stance progress at which the foot is flat
     flat_until: float = 0.6  # stance progress at which the heel starts to rise
-    clearance: float = 0.12  # extra ankle height at mid-swing
+    clearance: float = 0.12  # extra ankle height in swing (at its highest)
+    swing_peak: float = 0.42  # share of the swing at which the foot is highest (early: the heel lifts behind the body)
+    knee_peak: float = 0.0  # > 0: the swing is solved in joint space (see build_gait), knee flexion peaking at this, deg
+    hip_rot: float = 0.0  # thigh rotation about its long axis, amplitude in deg: inward in stance, outward in swing
+    hip_overshoot: float = 0.0  # joint-space swing: the thigh flexes this far past its footfall angle late in the swing, deg
     bounce: float = 0.022  # walking: vertical pendulum amplitude; running: ignored (spring-mass)
     sway: float = 0.02  # lateral pelvis sway amplitude
     step_width: float = 0.09  # lateral distance of a foot from the midline
     riser: float = 0.0  # stairs: height change per step (negative = down)
     running: bool = False
     reach: float = 0.975  # the most a stance leg is extended (share of its length)
+    soft: float = 0.97  # leg IK: reach beyond this share of the leg length is compressed smoothly (no knee snap)
     rise_share: float = 0.0  # stairs: share of each step in which the body climbs / lowers its riser (0 = evenly)
     surge: float = 0.0  # stairs: share of the forward progress made in that same part of the step
 
@@ -77,33 +85,51 @@ def stance_ankle(ctx: Context, foot_xy: np.ndarray, level: np.ndarray, pitch: np
     return flat_ankle + pivot - qrot(q, np.broadcast_to(pivot, flat_ankle.shape))
 
 
-def _leg_ik(ctx: Context, side: str, v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _leg_ik(ctx: Context, side: str, v: np.ndarray, soft: float = 0.97
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Hip flexion, hip abduction, knee flexion (deg) putting the ankle at ``v (T, 3)`` from the hip (pelvis frame)."""
-    f, yang, k, short = limb_ik(v, ctx.thigh, ctx.shank, distal_forward=False)
+    f, yang, k, short = limb_ik(v, ctx.thigh, ctx.shank, distal_forward=False, soft=soft)
     sign = 1.0 if side == "r" else -1.0
     return np.degrees(f), np.degrees(-sign * yang), np.degrees(k), short
 
 
+PelvisFn = Callable[[np.ndarray], dict[str, np.ndarray]]
+
+
 def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.ndarray | float],
-               pelvis: dict[str, np.ndarray]) -> Program:
-    """Solve a gait with stride phase ``ph`` (cycles, ``(T,)``): footfalls, pelvis path, leg IK, foot orientation."""
+               pelvis_fn: PelvisFn) -> Program:
+    """Solve a gait with stride phase ``ph`` (cycles, ``(T,)``): footfalls, pelvis path, leg IK, foot orientation.
+
+    ``pelvis_fn(phase)`` gives the pelvis angles (deg) at any stride phase: a joint-space swing (``g.knee_peak >
+    0``) needs the leg's angles at the moments of its toe-off and of its next footfall, which may lie outside the clip.
+    """
     n = ctx.n
     ls = g.step_length
-    # ---------------------------------------------------------------- pelvis in the heading frame (+y forward)
-    y = 2.0 * ls * ph + (0.06 * ls / (4 * np.pi)) * np.sin(4 * np.pi * (ph - g.duty / 2))
-    x = g.sway * np.sin(2 * np.pi * (ph - (g.duty / 2 - 0.25)))
-    steps = 2.0 * ph
-    if g.riser != 0.0 and g.rise_share > 0.0:  # stairs: the body also surges forward while it climbs or lowers
-        surge = _stair_steps(g, steps) - steps
-        y = y + g.surge * ls * (surge - surge.mean())
-    if g.running:
-        z_rel = _spring_mass(ctx, g, ph)
-    else:
-        z_rel = g.bounce * np.cos(4 * np.pi * (ph - g.duty / 2))
-    z_rel = z_rel + _stair_height(g, steps)
-    pelvis_q = local_rotations(pelvis, n)[:, JOINT_INDEX["pelvis"]]
+    surge_mean = 0.0
+    if g.riser != 0.0 and g.rise_share > 0.0:
+        surge_mean = float(np.mean(_stair_steps(g, 2.0 * ph) - 2.0 * ph))
+
+    def pelvis_path(phv: np.ndarray) -> np.ndarray:
+        """Pelvis position ``(len(phv), 3)`` in the heading frame (+y forward), height relative to ``z0``."""
+        y = 2.0 * ls * phv + (0.06 * ls / (4 * np.pi)) * np.sin(4 * np.pi * (phv - g.duty / 2))
+        x = g.sway * np.sin(2 * np.pi * (phv - (g.duty / 2 - 0.25)))
+        steps = 2.0 * phv
+        if g.riser != 0.0 and g.rise_share > 0.0:  # stairs: the body also surges forward while it climbs or lowers
+            y = y + g.surge * ls * (_stair_steps(g, steps) - steps - surge_mean)
+        if g.running:
+            z_rel = _spring_mass(ctx, g, phv)
+        else:
+            z_rel = g.bounce * np.cos(4 * np.pi * (phv - g.duty / 2))
+        return np.column_stack([x, y, z_rel + _stair_height(g, steps)])
+
+    def pelvis_rot(phv: np.ndarray) -> np.ndarray:
+        return local_rotations(pelvis_fn(phv), len(phv))[:, JOINT_INDEX["pelvis"]]
+
+    path = pelvis_path(ph)
+    x, y, z_rel = path[:, 0], path[:, 1], path[:, 2]
+    pelvis_q = pelvis_rot(ph)
     # ---------------------------------------------------------------- feet
-    ankles, pitches, stance_masks, swing_bumps = {}, {}, {}, {}
+    ankles, pitches, stance_masks, swing_bumps, swings = {}, {}, {}, {}, {}
     for side, off in (("r", 0.0), ("l", 0.5)):
         p = ph + off
         nn = np.floor(p)
@@ -125,12 +151,13 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
         a_on = stance_ankle(ctx, f_next, lev_next, np.full(n, g.heel_strike_deg))
         m = minimum_jerk(s_sw)[:, None]
         a_sw = a_off + (a_on - a_off) * m
-        bump = np.sin(np.pi * s_sw ** 0.8) ** 2  # smooth lift, highest at 42 % of the swing
+        bump = np.sin(np.pi * s_sw ** (np.log(0.5) / np.log(g.swing_peak))) ** 2  # smooth lift, highest at swing_peak
         a_sw[:, 2] += (g.clearance + max(g.riser, 0.0)) * bump
         pitch_sw = g.toe_off_deg + (g.heel_strike_deg - g.toe_off_deg) * minimum_jerk(s_sw) + 8.0 * np.sin(np.pi * s_sw)
         ankles[side] = np.where(stance[:, None], a_st, a_sw)
         pitches[side] = np.where(stance, pitch_st, pitch_sw)
         stance_masks[side] = stance
+        swings[side] = (u, s_sw, a_off, a_on)
         swing_bumps[side] = np.where(stance, 0.0, bump)
     # ---------------------------------------------------------------- pelvis height: stance legs stay reachable
     hips = {s: qrot(pelvis_q, np.broadcast_to(ctx.body.rest_offsets()[JOINT_INDEX[f"hip_{s}"]], (n, 3)))
@@ -150,16 +177,21 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
         hip_x = root[:, 0] + hips[s][:, 0]
         ankles[s][:, 0] += swing_bumps[s] * (hip_x - ankles[s][:, 0])
     # ---------------------------------------------------------------- legs by IK, ankles from foot pitch
-    angles = dict(pelvis)
+    angles: dict[str, np.ndarray | float] = dict(pelvis_fn(ph))
     angles.update(upper)
     override = {}
     shortfall = 0.0
     for s in ("r", "l"):
         v = qrot(qconj(pelvis_q), ankles[s] - (root + hips[s]))
-        f, abd, kn, _ = _leg_ik(ctx, s, v)
-        shortfall = max(shortfall, _leg_ik(ctx, s, v[stance_masks[s]])[3] if stance_masks[s].any() else 0.0)
-        angles.update({f"hip_flex_{s}": f, f"hip_abd_{s}": abd, f"knee_flex_{s}": kn})
-        loc = local_rotations({f"hip_flex_{s}": f, f"hip_abd_{s}": abd, f"knee_flex_{s}": kn}, n)
+        f, abd, kn, _ = _leg_ik(ctx, s, v, g.soft)
+        if g.knee_peak > 0:
+            _joint_swing(ctx, g, s, swings[s], ~stance_masks[s], ph, pelvis_path, pelvis_rot, z0, (f, abd, kn))
+        shortfall = max(shortfall, _leg_ik(ctx, s, v[stance_masks[s]], g.soft)[3] if stance_masks[s].any() else 0.0)
+        u = swings[s][0]
+        leg = {f"hip_flex_{s}": f, f"hip_abd_{s}": abd, f"knee_flex_{s}": kn,
+               f"hip_rot_{s}": g.hip_rot * np.cos(2 * np.pi * (u - g.duty / 2))}
+        angles.update(leg)
+        loc = local_rotations(leg, n)
         shank = qmul(pelvis_q, qmul(loc[:, JOINT_INDEX[f"hip_{s}"]], loc[:, JOINT_INDEX[f"knee_{s}"]]))
         override[f"ankle_{s}"] = qmul(qconj(shank), _rot_x(pitches[s]))
     yaw = ctx.uniform(-np.pi, np.pi)
@@ -167,6 +199,37 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
     return Program(angles, root=qrot(heading, root), yaw=yaw, smooth_hz=1e9, local_override=override,
                    params={"cadence_steps_per_s": round(g.cadence, 3), "steps": round(g.cadence * ctx.t[-1], 1),
                            "step_length_m": round(ls, 3), "reach_shortfall_m": round(shortfall, 4)})
+
+
+def _joint_swing(ctx: Context, g: GaitSpec, side: str, swing_info: tuple[np.ndarray, ...], swing: np.ndarray,
+                 ph: np.ndarray, pelvis_path: Callable[[np.ndarray], np.ndarray],
+                 pelvis_rot: Callable[[np.ndarray], np.ndarray], z0: float,
+                 angles: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    """Overwrite the swing frames of ``angles`` (hip flexion, abduction, knee flexion, deg, ``(T,)`` each) in place.
+
+    A swinging thigh moves like a pendulum driven at the hip, not like a foot dragged along a path: hip flexion and
+    abduction go smoothly (minimum jerk) from their values at toe-off to those at the next footfall, and the knee
+    folds on top of its own such blend to ``g.knee_peak`` at ``g.swing_peak`` of the swing (the heel rising behind
+    the body first), which also gives the foot its clearance; late in the swing the thigh flexes ``g.hip_overshoot``
+    past its footfall angle and is pulled back before the foot lands (swing-leg retraction). Both end values are
+    exact stance IK solutions at the moments of lift-off and footfall, so the leg joins its stance without a jump.
+    """
+    if not swing.any():
+        return
+    u, s_sw, a_off, a_on = (a[swing] for a in swing_info)
+    hip_rest = ctx.body.rest_offsets()[JOINT_INDEX[f"hip_{side}"]]
+    ends = []
+    for phv, target in ((ph[swing] - (u - g.duty), a_off), (ph[swing] + (1.0 - u), a_on)):
+        q = pelvis_rot(phv)
+        hip = pelvis_path(phv) + np.array([0.0, 0.0, z0]) + qrot(q, np.broadcast_to(hip_rest, (len(phv), 3)))
+        ends.append(_leg_ik(ctx, side, qrot(qconj(q), target - hip), g.soft)[:3])
+    w = minimum_jerk(s_sw)
+    f, abd, kn = ((a0 + (a1 - a0) * w) for a0, a1 in zip(ends[0], ends[1]))
+    lift = np.sin(np.pi * s_sw ** (np.log(0.5) / np.log(g.swing_peak))) ** 2
+    kn = kn + np.maximum(g.knee_peak - kn, 0.0) * lift
+    f = f + g.hip_overshoot * np.sin(np.pi * s_sw ** (np.log(0.5) / np.log(0.7))) ** 2  # most at 70 %, then retracts
+    for out, val in zip(angles, (f, abd, kn)):
+        out[swing] = val
 
 
 def _stair_steps(g: GaitSpec, steps: np.ndarray) -> np.ndarray:
@@ -186,23 +249,31 @@ def _stair_height(g: GaitSpec, steps: np.ndarray) -> np.ndarray:
 
 
 def _spring_mass(ctx: Context, g: GaitSpec, ph: np.ndarray) -> np.ndarray:
-    """Running pelvis height relative to touchdown: sinusoidal compression in stance, ballistic in flight."""
+    """Running pelvis height (m) relative to touchdown: spring-mass stance, ballistic flight.
+
+    The leg is a spring, so the vertical ground force is zero at touchdown and take-off and peaks at mid-stance:
+    specific force ``A·sin(πt/t_c)`` with ``A = (π/2)·g·t_step/t_c`` (the stance impulse carries the whole step's
+    weight), 2.0-2.5 body weights at jogging and running duty factors like force plates measure, free fall
+    (``z̈ = −g``) in flight. Touchdown and take-off at the same height and vertical speed ``∓g·t_f/2``.
+    """
     step_t = 1.0 / g.cadence
-    t_c = 2.0 * g.duty * step_t  # contact time of one foot
-    t_f = max(step_t - t_c, 0.0)
-    v0 = 9.80665 * t_f / 2.0
-    u = np.mod(2.0 * ph, 1.0)  # step phase: footfall at 0 (either foot)
-    c_share = min(t_c / step_t, 1.0)
-    s = u / c_share
-    stance = -(v0 * t_c / np.pi) * np.sin(np.pi * np.clip(s, 0, 1))
-    tf = (u - c_share) * step_t
-    flight = v0 * tf - 0.5 * 9.80665 * tf ** 2
-    return np.where(u < c_share, stance, flight)
+    t_c = min(2.0 * g.duty * step_t, step_t)  # contact time of one foot
+    t_f = step_t - t_c
+    grav = 9.80665
+    v0 = grav * t_f / 2.0
+    amp = 0.5 * np.pi * grav * step_t / t_c
+    tt = np.mod(2.0 * ph, 1.0) * step_t  # time since the last footfall (either foot)
+    ts = np.minimum(tt, t_c)
+    stance = (-v0 * ts + amp * t_c / np.pi * (ts - t_c / np.pi * np.sin(np.pi * ts / t_c)) - 0.5 * grav * ts ** 2)
+    tf = tt - t_c
+    flight = v0 * tf - 0.5 * grav * tf ** 2
+    return np.where(tt < t_c, stance, flight)
 
 
 def _upper_body(ctx: Context, ph: np.ndarray, arm_amp: float, elbow: float, elbow_amp: float, arm_offset: float,
-                lean: float, rot_amp: float, obliq: float, duty: float, tilt_amp: float = 1.5) -> tuple[dict, dict]:
-    """Arm swing against the legs, trunk counter-rotation, head; and the pelvis angles."""
+                lean: float, rot_amp: float, obliq: float, duty: float, tilt_amp: float = 1.5
+                ) -> tuple[dict[str, np.ndarray | float], PelvisFn]:
+    """Arm swing against the legs, trunk counter-rotation, head; and the pelvis angles as a function of stride phase."""
     upper: dict[str, np.ndarray | float] = {}
     for side, off in (("r", 0.0), ("l", 0.5)):
         fr = np.mod(ph + off, 1.0)
@@ -216,9 +287,12 @@ def _upper_body(ctx: Context, ph: np.ndarray, arm_amp: float, elbow: float, elbo
     upper["neck_flex"] = 3.0 + ctx.smooth_noise(4.0, 0.2)
     upper["head_rot"] = ctx.smooth_noise(8.0, 0.15)
     upper.update(both("forearm_pron", 10.0))
-    pelvis = {"pelvis_rot": rot_amp * np.cos(2 * np.pi * fr),
-              "pelvis_obliquity": -obliq * np.sin(2 * np.pi * (fr - duty / 2 + 0.25)),
-              "pelvis_tilt": 0.2 * lean + 3.0 + tilt_amp * np.cos(4 * np.pi * (fr - duty / 2))}
+    def pelvis(phv: np.ndarray) -> dict[str, np.ndarray]:
+        frv = np.mod(phv, 1.0)
+        return {"pelvis_rot": rot_amp * np.cos(2 * np.pi * frv),
+                "pelvis_obliquity": -obliq * np.sin(2 * np.pi * (frv - duty / 2 + 0.25)),
+                "pelvis_tilt": 0.2 * lean + 3.0 + tilt_amp * np.cos(4 * np.pi * (frv - duty / 2))}
+
     return upper, pelvis
 
 
@@ -262,9 +336,10 @@ def walking(ctx: Context) -> Program:
     cad = ctx.tempo(1.6, 2.1)
     ls = ctx.h * 0.413 * (cad / 1.8) ** 0.8 * ctx.uniform(0.92, 1.08) * ctx.style.amplitude ** 0.5
     g = GaitSpec(cad, ls, duty=ctx.uniform(0.59, 0.63), land_ahead=ctx.uniform(0.5, 0.58),
-                 heel_strike_deg=ctx.uniform(12, 20), toe_off_deg=-ctx.uniform(30, 40), clearance=_width(ctx, 0.10, 0.15),
+                 heel_strike_deg=ctx.uniform(12, 20), toe_off_deg=-ctx.uniform(30, 40),
                  bounce=ctx.uniform(0.018, 0.026) * ls / 0.7, sway=ctx.uniform(0.015, 0.03),
-                 step_width=_width(ctx, 0.05, 0.08))
+                 step_width=_width(ctx, 0.05, 0.08), reach=0.995, soft=0.99, swing_peak=ctx.uniform(0.25, 0.35),
+                 knee_peak=ctx.uniform(57, 67), hip_rot=ctx.uniform(4, 8))
     prog = gait_program(ctx, g, arm_amp=ctx.uniform(10, 22) * ctx.style.arm_swing, elbow=ctx.uniform(12, 25),
                         elbow_amp=6.0, arm_offset=2.0, lean=ctx.style.lean_deg, rot_amp=ctx.uniform(4, 8),
                         obliq=ctx.uniform(4, 7))
@@ -274,12 +349,13 @@ def walking(ctx: Context) -> Program:
 
 @generator("jogging")
 def jogging(ctx: Context) -> Program:
-    """Jogging, 2.3-2.8 steps/s at about 1.7-2.8 m/s (steps 0.42-0.58 × height), short flight phases, elbows bent."""
-    cad = ctx.tempo(2.3, 2.8)
-    g = GaitSpec(cad, ctx.h * ctx.uniform(0.42, 0.58), duty=ctx.uniform(0.34, 0.41), land_ahead=ctx.uniform(0.3, 0.4),
-                 heel_strike_deg=ctx.uniform(2, 12), toe_off_deg=-ctx.uniform(25, 35), flat_from=0.2, flat_until=0.45,
-                 clearance=_width(ctx, 0.14, 0.24), sway=ctx.uniform(0.01, 0.02), step_width=_width(ctx, 0.03, 0.06),
-                 running=True, reach=0.965)
+    """Jogging, 2.5-2.95 steps/s at about 2.2-3.2 m/s (steps 0.5-0.64 × height), short flight phases, elbows bent."""
+    cad = ctx.tempo(2.5, 2.95)
+    g = GaitSpec(cad, ctx.h * ctx.uniform(0.5, 0.64), duty=ctx.uniform(0.33, 0.39), land_ahead=ctx.uniform(0.22, 0.3),
+                 heel_strike_deg=ctx.uniform(2, 12), toe_off_deg=-ctx.uniform(20, 30), flat_from=0.2, flat_until=0.45,
+                 sway=ctx.uniform(0.01, 0.02), step_width=_width(ctx, 0.03, 0.06), running=True, reach=0.985, soft=0.98,
+                 swing_peak=ctx.uniform(0.35, 0.45), knee_peak=ctx.uniform(85, 100), hip_overshoot=ctx.uniform(10, 18),
+                 hip_rot=ctx.uniform(6, 12))
     return gait_program(ctx, g, arm_amp=ctx.uniform(15, 25) * ctx.style.arm_swing, elbow=ctx.uniform(70, 95),
                         elbow_amp=10.0, arm_offset=8.0, lean=ctx.style.lean_deg + ctx.uniform(3, 7),
                         rot_amp=ctx.uniform(6, 10), obliq=ctx.uniform(5, 8))
@@ -289,10 +365,11 @@ def jogging(ctx: Context) -> Program:
 def running(ctx: Context) -> Program:
     """Running, 2.7-3.3 steps/s at 3.3-5 m/s, flight phases, strong arm pumping."""
     cad = ctx.tempo(2.7, 3.3)
-    g = GaitSpec(cad, ctx.h * ctx.uniform(0.66, 0.82), duty=ctx.uniform(0.3, 0.35), land_ahead=ctx.uniform(0.25, 0.33),
+    g = GaitSpec(cad, ctx.h * ctx.uniform(0.66, 0.82), duty=ctx.uniform(0.3, 0.35), land_ahead=ctx.uniform(0.2, 0.28),
                  heel_strike_deg=ctx.uniform(0, 10), toe_off_deg=-ctx.uniform(35, 45), flat_from=0.2, flat_until=0.4,
-                 clearance=_width(ctx, 0.22, 0.32), sway=ctx.uniform(0.008, 0.015), step_width=_width(ctx, 0.02, 0.05),
-                 running=True, reach=0.96)
+                 sway=ctx.uniform(0.008, 0.015), step_width=_width(ctx, 0.02, 0.05), running=True, reach=0.985,
+                 soft=0.98, swing_peak=ctx.uniform(0.4, 0.5), knee_peak=ctx.uniform(100, 120),
+                 hip_overshoot=ctx.uniform(8, 15), hip_rot=ctx.uniform(6, 12))
     return gait_program(ctx, g, arm_amp=ctx.uniform(28, 40) * ctx.style.arm_swing, elbow=ctx.uniform(80, 100),
                         elbow_amp=15.0, arm_offset=10.0, lean=ctx.style.lean_deg + ctx.uniform(5, 10),
                         rot_amp=ctx.uniform(7, 12), obliq=ctx.uniform(6, 10))
