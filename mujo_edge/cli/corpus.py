@@ -116,12 +116,14 @@ def realism_cmd(
     datasets: str = typer.Option("motionsense,usc_had,uci_hapt", "--datasets", help="Real datasets to test on."),
     data_dir: Optional[Path] = DataDirOption,
     seed: int = typer.Option(0, "--seed", help="Training seed."),
+    channels: str = typer.Option("all", "--channels", help="Score all channels, or 'acc' or 'gyro' alone."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the results (with confusion matrices) as JSON."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Sim-to-real score: train the protocol CNN on virtual IMU only, test on the real overlapping classes."""
 
-    results = realism(corpus, [d.strip() for d in datasets.split(",") if d.strip()], data_root=data_dir, seed=seed)
+    results = realism(corpus, [d.strip() for d in datasets.split(",") if d.strip()], data_root=data_dir, seed=seed,
+                      channels=channels)
     if out is not None:
         save_json(out, results)
     if as_json:
