@@ -2,8 +2,8 @@
 """Per-class signal statistics of real windows against the corpus's virtual windows at the same site.
 
 Where ``mujo-edge corpus realism`` says *that* a class transfers badly, this says *how* the virtual signal
-differs: for every class the realism command uses (same overlap, same site, same SensorSpec windows of
-128 samples at 50 Hz) it prints, for the real and the virtual (training split) windows,
+differs: for every class the realism command uses (same overlap, same site, the SensorSpec's windows, at its
+rate) it prints, for the real and the virtual (training split) windows,
 
 * ``|a| SD``: standard deviation of the acceleration magnitude within a window, m/s², mean over windows;
 * ``f_dom``: median over windows of the dominant frequency of that magnitude, Hz;
@@ -24,15 +24,14 @@ import numpy as np
 from mujo_edge.data import prepare
 from mujo_edge.eval.realism import realism_classes, virtual_windows
 
-RATE_HZ = 50.0
 
-
-def window_stats(x: np.ndarray) -> tuple[float, float, float, float, np.ndarray]:
-    """``x (N, T, 6)`` m/s² and rad/s → (|a| SD, dominant Hz, share ≥ 8 Hz, |gyro|, |gravity direction| (3,))."""
+def window_stats(x: np.ndarray, rate_hz: float) -> tuple[float, float, float, float, np.ndarray]:
+    """``x (N, T, 6)`` m/s² and rad/s at ``rate_hz`` → (|a| SD, dominant Hz, share ≥ 8 Hz, |gyro|, |gravity
+    direction| (3,))."""
     acc, gyro = x[:, :, :3], x[:, :, 3:6]
     mag = np.linalg.norm(acc, axis=2)
     power = np.abs(np.fft.rfft(mag - mag.mean(1, keepdims=True), axis=1)) ** 2
-    freqs = np.fft.rfftfreq(x.shape[1], 1.0 / RATE_HZ)
+    freqs = np.fft.rfftfreq(x.shape[1], 1.0 / rate_hz)
     g = acc.mean(1)
     g /= np.linalg.norm(g, axis=1, keepdims=True) + 1e-9
     high = power[:, freqs >= 8.0].sum(1) / (power.sum(1) + 1e-9)
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
                 if len(x) == 0:
                     print(f"{name:20s} {src:7s} {0:7d}")
                     continue
-                sd, fdom, high, gyro, g = window_stats(x)
+                sd, fdom, high, gyro, g = window_stats(x, real.spec.rate_hz)
                 print(f"{name:20s} {src:7s} {len(x):7d} {sd:7.2f} {fdom:6.2f} {high:6.2f} {gyro:6.2f}  "
                       + " ".join(f"{v:.2f}" for v in g))
     return 0

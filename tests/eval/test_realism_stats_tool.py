@@ -17,7 +17,7 @@ _spec.loader.exec_module(realism_stats)
 def test_a_still_device_shows_gravity_on_its_axis_and_no_motion() -> None:
     x = np.zeros((4, 128, 6), np.float32)
     x[:, :, 1] = 9.81  # gravity along the device's y axis
-    sd, _, _, gyro, g = realism_stats.window_stats(x)
+    sd, _, _, gyro, g = realism_stats.window_stats(x, 50.0)
     assert sd < 1e-5 and gyro == 0.0
     np.testing.assert_allclose(g, [0.0, 1.0, 0.0], atol=1e-6)
 
@@ -27,7 +27,7 @@ def test_a_bounce_at_a_known_rate_is_found_and_counted_as_low_frequency() -> Non
     x = np.zeros((2, 128, 6), np.float32)
     x[:, :, 2] = 9.81 + 3.0 * np.sin(2 * np.pi * 2.34 * t)  # 2.34 Hz is the FFT bin 6 of 128 samples at 50 Hz
     x[:, :, 3] = 0.5
-    sd, fdom, high, gyro, g = realism_stats.window_stats(x)
+    sd, fdom, high, gyro, g = realism_stats.window_stats(x, 50.0)
     assert abs(fdom - 6 * 50.0 / 128) < 1e-6
     assert high < 0.01 and abs(sd - 3.0 / np.sqrt(2)) < 0.1 and abs(gyro - 0.5) < 1e-6
     np.testing.assert_allclose(g, [0.0, 0.0, 1.0], atol=1e-6)

@@ -85,12 +85,16 @@ def stance_ankle(ctx: Context, foot_xy: np.ndarray, level: np.ndarray, pitch: np
     return flat_ankle + pivot - qrot(q, np.broadcast_to(pivot, flat_ankle.shape))
 
 
-def _leg_ik(ctx: Context, side: str, v: np.ndarray, soft: float = 0.97
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def _leg_ik(ctx: Context, side: str, v: np.ndarray, soft: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Hip flexion, hip abduction, knee flexion (deg) putting the ankle at ``v (T, 3)`` from the hip (pelvis frame)."""
     f, yang, k, short = limb_ik(v, ctx.thigh, ctx.shank, distal_forward=False, soft=soft)
     sign = 1.0 if side == "r" else -1.0
     return np.degrees(f), np.degrees(-sign * yang), np.degrees(k), short
+
+
+def _rise_and_fall(s: np.ndarray, peak: float) -> np.ndarray:
+    """Smooth 0 → 1 → 0 over ``s`` in [0, 1], highest at ``s = peak`` (``sin²(π·s^p)`` with ``peak^p = 1/2``)."""
+    return np.sin(np.pi * s ** (np.log(0.5) / np.log(peak))) ** 2
 
 
 PelvisFn = Callable[[np.ndarray], dict[str, np.ndarray]]
@@ -127,7 +131,8 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
 
     path = pelvis_path(ph)
     x, y, z_rel = path[:, 0], path[:, 1], path[:, 2]
-    pelvis_q = pelvis_rot(ph)
+    pelvis_now = pelvis_fn(ph)
+    pelvis_q = local_rotations(pelvis_now, n)[:, JOINT_INDEX["pelvis"]]
     # ---------------------------------------------------------------- feet
     ankles, pitches, stance_masks, swing_bumps, swings = {}, {}, {}, {}, {}
     for side, off in (("r", 0.0), ("l", 0.5)):
@@ -151,7 +156,7 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
         a_on = stance_ankle(ctx, f_next, lev_next, np.full(n, g.heel_strike_deg))
         m = minimum_jerk(s_sw)[:, None]
         a_sw = a_off + (a_on - a_off) * m
-        bump = np.sin(np.pi * s_sw ** (np.log(0.5) / np.log(g.swing_peak))) ** 2  # smooth lift, highest at swing_peak
+        bump = _rise_and_fall(s_sw, g.swing_peak)  # smooth lift, highest at swing_peak
         a_sw[:, 2] += (g.clearance + max(g.riser, 0.0)) * bump
         pitch_sw = g.toe_off_deg + (g.heel_strike_deg - g.toe_off_deg) * minimum_jerk(s_sw) + 8.0 * np.sin(np.pi * s_sw)
         ankles[side] = np.where(stance[:, None], a_st, a_sw)
@@ -177,7 +182,7 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
         hip_x = root[:, 0] + hips[s][:, 0]
         ankles[s][:, 0] += swing_bumps[s] * (hip_x - ankles[s][:, 0])
     # ---------------------------------------------------------------- legs by IK, ankles from foot pitch
-    angles: dict[str, np.ndarray | float] = dict(pelvis_fn(ph))
+    angles: dict[str, np.ndarray | float] = dict(pelvis_now)
     angles.update(upper)
     override = {}
     shortfall = 0.0
@@ -225,9 +230,8 @@ def _joint_swing(ctx: Context, g: GaitSpec, side: str, swing_info: tuple[np.ndar
         ends.append(_leg_ik(ctx, side, qrot(qconj(q), target - hip), g.soft)[:3])
     w = minimum_jerk(s_sw)
     f, abd, kn = ((a0 + (a1 - a0) * w) for a0, a1 in zip(ends[0], ends[1]))
-    lift = np.sin(np.pi * s_sw ** (np.log(0.5) / np.log(g.swing_peak))) ** 2
-    kn = kn + np.maximum(g.knee_peak - kn, 0.0) * lift
-    f = f + g.hip_overshoot * np.sin(np.pi * s_sw ** (np.log(0.5) / np.log(0.7))) ** 2  # most at 70 %, then retracts
+    kn = kn + np.maximum(g.knee_peak - kn, 0.0) * _rise_and_fall(s_sw, g.swing_peak)
+    f = f + g.hip_overshoot * _rise_and_fall(s_sw, 0.7)  # most at 70 % of the swing, then retracts
     for out, val in zip(angles, (f, abd, kn)):
         out[swing] = val
 
