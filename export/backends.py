@@ -99,7 +99,7 @@ BACKENDS.add("tflite", ExportBackend(
     "LiteRT flatbuffer via litert-torch (int8 input and output)"))
 BACKENDS.add("onnx", ExportBackend(
     "onnx", ".onnx", "onnxruntime", "mujo_edge.export.onnx_backend",
-    "onnxruntime quantize_static (QOperator, uint8 activations with percentile calibration, per-channel int8 weights, "
+    "onnxruntime quantize_static (QOperator, uint8 activations with min / max calibration, per-channel int8 weights, "
     "fp32 classifier head)",
     "ONNX (dynamo exporter) for ONNX Runtime"))
 BACKENDS.add("tflm", ExportBackend(

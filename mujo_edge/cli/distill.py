@@ -33,6 +33,9 @@ def distill(
     lr: Optional[float] = config_option(D, "lr", "--lr", help="Adam learning rate."),
     input_noise: Optional[float] = config_option(D, "input_noise", "--input-noise", help="Std of Gaussian noise on "
                                                  "the normalized training windows (robustness to int8 input rounding)."),
+    margin_steps: Optional[int] = config_option(D, "margin_steps", "--margin-steps", help="Steps of the "
+                                                "decision-margin stage after training (0 = off; keeps int8 exports "
+                                                "agreeing with the model, docs/export.md)."),
     window: Optional[int] = typer.Option(None, "--window", help="Window length, samples (default 128, or the teacher's)."),
     hop: Optional[int] = typer.Option(None, "--hop", help="Hop between windows, samples (default: the spec's)."),
     purity: Optional[float] = typer.Option(None, "--purity", help="Share of a window its label must cover (default 0.8)."),
@@ -47,7 +50,7 @@ def distill(
     cfg = DistillConfig(teacher=teacher, corpus=corpus, scratch_baseline=not no_scratch,
                         **given(student=student, source=dataset, fold=fold, fraction=fraction, seed=seed,
                                 max_steps=max_steps, distill_steps=distill_steps, lr=lr, input_noise=input_noise,
-                                window=window, hop=hop, purity=purity))
+                                margin_steps=margin_steps, window=window, hop=hop, purity=purity))
     res = run_distill(cfg, out, data_root=data_dir)
     if as_json:
         echo_json({"checkpoint": str(res.checkpoint), "seconds": round(res.seconds, 1), "metrics": res.metrics})

@@ -82,7 +82,8 @@ def run_distill(cfg: DistillConfig, out: str | Path, data_root: str | Path | Non
     metrics: dict[str, Any] = {}
     if teacher is None:
         model, m = train_student(cfg.student, fd, seed=cfg.seed, lr=cfg.lr, max_steps=cfg.max_steps,
-                                 input_noise=cfg.input_noise, student_config=cfg.student_config)
+                                 input_noise=cfg.input_noise, student_config=cfg.student_config,
+                                 margin=cfg.margin_config())
         metrics.update(m, method="supervised")
     else:
         model, m = distill_student(teacher, ws, fold, fd, cfg)

@@ -8,6 +8,7 @@ from typing import Any
 
 from mujo_edge.data.refs import WINDOW_KINDS, parse_ref
 from mujo_edge.errors import ConfigError
+from mujo_edge.train.margin import MarginConfig
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,9 @@ class DistillConfig:
         input_noise: std of Gaussian noise added to the normalized training windows (0 = off). It
             stands in for sensor noise and int8 input rounding: a student that flips its decision under
             perturbations of 0.1 std cannot survive int8 quantization of its input (see docs/export.md).
+        margin_steps, margin, margin_weight: the decision-margin stage after (fine-tuning) training
+            (:mod:`mujo_edge.train.margin`; 0 steps = off): a hinge on the model's own top-two logit gap,
+            ``margin`` in standard deviations of the logits, so that int8 exports keep its decisions.
     """
 
     student: str = "dscnn"
@@ -60,6 +64,9 @@ class DistillConfig:
     window: int | None = None
     hop: int | None = None
     purity: float | None = None
+    margin_steps: int = 100
+    margin: float = 0.4
+    margin_weight: float = 1.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.fold < self.folds:
@@ -72,3 +79,8 @@ class DistillConfig:
             raise ConfigError(f"invalid step / batch settings: max_steps={self.max_steps}, "
                               f"distill_steps={self.distill_steps}, distill_batch={self.distill_batch}")
         parse_ref(self.source, WINDOW_KINDS, "window source")
+        self.margin_config()  # raises ConfigError on bad margin settings
+
+    def margin_config(self) -> MarginConfig:
+        """The decision-margin stage's settings (:class:`mujo_edge.train.margin.MarginConfig`)."""
+        return MarginConfig(steps=self.margin_steps, margin=self.margin, weight=self.margin_weight)

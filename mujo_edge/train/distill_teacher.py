@@ -174,7 +174,7 @@ def distill_student(teacher: Teacher, ws: WindowSet, fold: Fold, fd: FoldData,
                                                **cfg.student_config})
     stage1 = distill_features(student, teacher, fd.spec, real_si, ws.placement, ws.channel_mask, cfg)
     train = {"seed": cfg.seed, "lr": cfg.lr, "max_steps": cfg.max_steps, "input_noise": cfg.input_noise,
-             "student_config": cfg.student_config}
+             "student_config": cfg.student_config, "margin": cfg.margin_config()}
     model, metrics = train_student(cfg.student, fd, init=student, **train)
     metrics["distill"] = stage1
     metrics["teacher"] = teacher_linear_probe(teacher, ws, fd, cfg)

@@ -18,6 +18,7 @@ from mujo_edge.data.protocol import FoldData
 from mujo_edge.metrics import scores
 from mujo_edge.models.classifiers import build_classifier, count_parameters
 from mujo_edge.models.inference import predict_logits
+from mujo_edge.train.margin import MarginConfig, sharpen_decisions
 from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 
 
@@ -41,14 +42,17 @@ def score_model(model: nn.Module, x: np.ndarray, y: np.ndarray, num_classes: int
 
 
 def train_student(name: str, fd: FoldData, *, seed: int, lr: float, max_steps: int, input_noise: float = 0.0,
-                  student_config: dict[str, Any] | None = None, init: nn.Module | None = None
-                  ) -> tuple[nn.Module, dict[str, Any]]:
+                  student_config: dict[str, Any] | None = None, init: nn.Module | None = None,
+                  margin: MarginConfig | None = None) -> tuple[nn.Module, dict[str, Any]]:
     """Train classifier ``name`` (or the given ``init`` model) supervised on fold data ``fd``.
 
     The protocol loop (:func:`~mujo_edge.train.supervised.train_supervised`: Adam at ``lr``, early
     stopping, at most ``max_steps``) with Gaussian input noise of ``input_noise`` (normalized units)
-    on the training batches. Returns the model (eval mode, best validation weights) and its metrics:
-    ``test`` scores on the fold's test subjects, ``val_f1``, ``best_step``, ``steps``, ``parameters``.
+    on the training batches, then (unless ``margin`` is ``None`` or has 0 steps) the decision-margin
+    stage of :mod:`mujo_edge.train.margin`, which keeps int8 exports agreeing with the model. Returns the
+    model (eval mode) and its metrics, all measured on the final model: ``test`` scores on the fold's test
+    subjects, ``val_f1``, ``best_step``, ``steps``, ``parameters`` and ``decision_margin`` (the stage's
+    settings and its near-tie shares on the validation windows before and after).
     """
     torch.manual_seed(seed)
     model = init if init is not None else build_classifier(
@@ -57,7 +61,13 @@ def train_student(name: str, fd: FoldData, *, seed: int, lr: float, max_steps: i
     res = train_supervised(InputNoise(model, input_noise), fd.x_fit, fd.y_fit, fd.x_val, fd.y_val, fd.num_classes,
                            SupervisedConfig(lr=lr, max_steps=max_steps, seed=seed))
     model.eval()
-    metrics = {"test": score_model(model, fd.x_test, fd.y_test, fd.num_classes), "val_f1": res.best_val_f1,
-               "best_step": res.best_step, "steps": res.steps, "parameters": count_parameters(model),
-               "train_seconds": round(time.perf_counter() - t0, 1)}
+    metrics: dict[str, Any] = {"val_f1": res.best_val_f1}
+    if margin is not None and margin.steps > 0:
+        metrics["decision_margin"] = sharpen_decisions(model, fd.x_fit, fd.y_fit, margin, seed=seed,
+                                                       input_noise=input_noise, x_check=fd.x_val)
+        metrics["decision_margin"]["val_f1_before"] = res.best_val_f1
+        metrics["val_f1"] = score_model(model, fd.x_val, fd.y_val, fd.num_classes)["macro_f1"]
+    metrics.update({"test": score_model(model, fd.x_test, fd.y_test, fd.num_classes), "best_step": res.best_step,
+                    "steps": res.steps, "parameters": count_parameters(model),
+                    "train_seconds": round(time.perf_counter() - t0, 1)})
     return model, metrics
