@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from mujo_edge.errors import ConfigError
-from mujo_edge.train.margin import MarginConfig, margin_loss, near_tie_share, sharpen_decisions, top2_gap
+from mujo_edge.train.margin import (MarginConfig, margin_loss, near_tie_share, rounding_sensitivity, sharpen_decisions,
+                                    top2_gap)
 from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 
 
@@ -54,6 +55,31 @@ def test_hinge_is_measured_in_logit_standard_deviations():
     torch.testing.assert_close(top2_gap(z), torch.tensor([0.1, 4.0, 0.05]))
 
 
+def test_rounding_sensitivity_is_the_worst_case_gap_change_and_the_stage_lowers_it():
+    torch.manual_seed(0)
+    lin = nn.Linear(4, 3)
+    x = (10 * torch.randn(5, 4)).requires_grad_(True)  # top-two gaps far larger than the half step below
+    z = lin(x)
+    top2 = z.detach().topk(2, dim=1).indices
+    dw = lin.weight[top2[:, 0]] - lin.weight[top2[:, 1]]                  # d gap / d x of a linear model
+    want = 0.5 * 0.05 * dw.abs().sum(1) / z.detach().std()
+    torch.testing.assert_close(rounding_sensitivity(z, x, 0.05), want.detach())
+    # moving every input by +-half a step in the gradient's sign changes the gap by exactly that much
+    step = 0.025 * torch.sign(dw)
+    torch.testing.assert_close((top2_gap(lin(x - step)) - top2_gap(z)).detach().abs() / z.detach().std(), want.detach())
+
+    xs, ys = _twin_classes(600, 5)
+
+    def sensitivity(gradient_weight: float) -> float:
+        model = _linear(3)
+        train_supervised(model, xs, ys, xs[:100], ys[:100], 3, SupervisedConfig(max_steps=100, seed=0))
+        sharpen_decisions(model, xs, ys, MarginConfig(steps=100, gradient_weight=gradient_weight), seed=0)
+        xt = torch.from_numpy(xs[:200]).requires_grad_(True)
+        return float(rounding_sensitivity(model(xt), xt, 0.05).mean().detach())
+
+    assert sensitivity(20.0) < 0.7 * sensitivity(0.0)  # the toy net is barely sensitive: weight it up to see the term act
+
+
 def test_zero_steps_leaves_the_model_alone_and_bad_settings_are_refused():
     x, y = _twin_classes(64, 2)
     model = _linear(1)
@@ -61,7 +87,8 @@ def test_zero_steps_leaves_the_model_alone_and_bad_settings_are_refused():
     report = sharpen_decisions(model, x, y, MarginConfig(steps=0), seed=0)
     assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
     assert report["near_ties_before"] == report["near_ties_after"] and not model.training
-    for bad in ({"steps": -1}, {"margin": 0.0}, {"weight": -1.0}, {"lr": 0.0}, {"batch_size": 0}):
+    for bad in ({"steps": -1}, {"margin": 0.0}, {"weight": -1.0}, {"lr": 0.0}, {"batch_size": 0}, {"input_step": 0.0},
+                {"gradient_weight": -1.0}):
         with pytest.raises(ConfigError, match="invalid decision-margin config"):
             MarginConfig(**bad)
     with pytest.raises(ConfigError, match="matching windows and labels, got 64 and 10"):
