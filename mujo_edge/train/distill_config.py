@@ -38,7 +38,8 @@ class DistillConfig:
             perturbations of 0.1 std cannot survive int8 quantization of its input (see docs/export.md).
         margin_steps, margin, margin_weight: the decision-margin stage after (fine-tuning) training
             (:mod:`mujo_edge.train.margin`; 0 steps = off): a hinge on the model's own top-two logit gap,
-            ``margin`` in standard deviations of the logits, so that int8 exports keep its decisions.
+            ``margin`` in standard deviations of the logits, plus a penalty on that gap's sensitivity to
+            int8 input rounding, so that int8 exports keep its decisions.
     """
 
     student: str = "dscnn"
