@@ -29,6 +29,7 @@ fold, as in the training before it; validation and test windows are only scored.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -83,28 +84,32 @@ def top2_gap(logits: torch.Tensor) -> torch.Tensor:
     return (logits.gather(1, top2[:, :1]) - logits.gather(1, top2[:, 1:])).squeeze(1)
 
 
+def scaled_gap(logits: torch.Tensor) -> torch.Tensor:
+    """``(B, K)`` logits → ``(B,)`` own top-two gap in standard deviations of the batch's logits (std detached)."""
+    return top2_gap(logits) / logits.detach().std().clamp_min(1e-6)
+
+
 def near_tie_share(model: nn.Module, x: np.ndarray, threshold: float = NEAR_TIE) -> float:
     """Share of normalized windows ``x`` ``(N, W, C)`` whose top-two gap is below ``threshold`` × the logits' std."""
     logits = torch.from_numpy(predict_logits(model, x))
     if len(logits) == 0 or logits.shape[1] < 2:
         return 0.0
-    return float((top2_gap(logits) < threshold * logits.std()).float().mean())
+    return float((scaled_gap(logits) < threshold).float().mean())
 
 
-def margin_loss(logits: torch.Tensor, margin: float) -> torch.Tensor:
-    """Mean ``relu(margin - gap / s)`` over the batch: ``gap`` = own top-two gap, ``s`` = the logits' std (detached)."""
-    scale = logits.detach().std().clamp_min(1e-6)
-    return torch.relu(margin - top2_gap(logits) / scale).mean()
+def margin_loss(gap: torch.Tensor, margin: float) -> torch.Tensor:
+    """Mean ``relu(margin - gap)`` over the batch, ``gap`` from :func:`scaled_gap`."""
+    return torch.relu(margin - gap).mean()
 
 
-def rounding_sensitivity(logits: torch.Tensor, x: torch.Tensor, input_step: float) -> torch.Tensor:
-    """Per window ``(B,)``: ``input_step / 2 * ||d (gap / s) / d x||_1``, the first-order worst-case change of the
-    top-two gap (in logit standard deviations) when each input sample moves by up to half an int8 step.
+def rounding_sensitivity(gap: torch.Tensor, x: torch.Tensor, input_step: float) -> torch.Tensor:
+    """Per window ``(B,)``: ``input_step / 2 * ||d gap / d x||_1`` for ``gap`` from :func:`scaled_gap`, the first-order
+    worst-case change of the top-two gap (in logit standard deviations) when each input sample moves by up to
+    half an int8 step.
 
-    ``x`` must require grad and ``logits`` come from it; the result keeps the graph (for a loss on it).
+    ``x`` must require grad and ``gap`` come from it; the result keeps the graph (for a loss on it).
     """
-    scale = logits.detach().std().clamp_min(1e-6)
-    (grad,) = torch.autograd.grad((top2_gap(logits) / scale).sum(), x, create_graph=True)
+    (grad,) = torch.autograd.grad(gap.sum(), x, create_graph=True)
     return 0.5 * input_step * grad.abs().flatten(1).sum(1)
 
 
@@ -122,7 +127,7 @@ def sharpen_decisions(model: nn.Module, x_fit: np.ndarray, y_fit: np.ndarray, cf
             (e.g. the validation windows); default ``x_fit``.
 
     Returns:
-        ``{"steps", "margin", "weight", "near_ties_before", "near_ties_after"}``.
+        Every :class:`MarginConfig` field plus ``near_ties_before`` and ``near_ties_after``.
     """
     if cfg.steps > 0 and (len(x_fit) == 0 or len(x_fit) != len(y_fit)):
         raise ConfigError(f"decision-margin stage needs matching windows and labels, got {len(x_fit)} and {len(y_fit)}")
@@ -143,18 +148,18 @@ def sharpen_decisions(model: nn.Module, x_fit: np.ndarray, y_fit: np.ndarray, cf
             if cfg.gradient_weight > 0:
                 xb = xb.detach().requires_grad_(True)
             logits = model(xb)
-            loss = nn.functional.cross_entropy(logits, y_t[idx]) + cfg.weight * margin_loss(logits, cfg.margin)
+            gap = scaled_gap(logits)
+            loss = nn.functional.cross_entropy(logits, y_t[idx]) + cfg.weight * margin_loss(gap, cfg.margin)
             if cfg.gradient_weight > 0:
-                loss = loss + cfg.gradient_weight * rounding_sensitivity(logits, xb, cfg.input_step).mean()
+                loss = loss + cfg.gradient_weight * rounding_sensitivity(gap, xb, cfg.input_step).mean()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
     model.eval()
     after = near_tie_share(model, check)
     log.info("decision margins: %d steps, near-tied windows %.2f %% -> %.2f %%", cfg.steps, 100 * before, 100 * after)
-    return {"steps": cfg.steps, "margin": cfg.margin, "weight": cfg.weight,
-            "near_ties_before": round(before, 6), "near_ties_after": round(after, 6)}
+    return {**dataclasses.asdict(cfg), "near_ties_before": round(before, 6), "near_ties_after": round(after, 6)}
 
 
-__all__ = ["MarginConfig", "NEAR_TIE", "margin_loss", "near_tie_share", "rounding_sensitivity", "sharpen_decisions",
-           "top2_gap"]
+__all__ = ["MarginConfig", "NEAR_TIE", "margin_loss", "near_tie_share", "rounding_sensitivity", "scaled_gap",
+           "sharpen_decisions", "top2_gap"]

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 
 from mujo_edge.errors import ConfigError
-from mujo_edge.train.margin import (MarginConfig, margin_loss, near_tie_share, rounding_sensitivity, sharpen_decisions,
-                                    top2_gap)
+from mujo_edge.train.margin import (MarginConfig, margin_loss, near_tie_share, rounding_sensitivity, scaled_gap,
+                                    sharpen_decisions, top2_gap)
 from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 
 
@@ -50,8 +50,8 @@ def test_near_ties_between_indistinguishable_classes_are_opened_and_separable_on
 
 def test_hinge_is_measured_in_logit_standard_deviations():
     z = torch.tensor([[2.0, 1.9, -3.0], [4.0, -1.0, 0.0], [0.1, 0.0, 0.05]])
-    torch.testing.assert_close(margin_loss(10 * z, 0.2), margin_loss(z, 0.2))  # inflating logits gains nothing
-    assert float(margin_loss(z, 0.2)) > 0
+    torch.testing.assert_close(margin_loss(scaled_gap(10 * z), 0.2), margin_loss(scaled_gap(z), 0.2))  # inflating gains nothing
+    assert float(margin_loss(scaled_gap(z), 0.2)) > 0
     torch.testing.assert_close(top2_gap(z), torch.tensor([0.1, 4.0, 0.05]))
 
 
@@ -63,7 +63,7 @@ def test_rounding_sensitivity_is_the_worst_case_gap_change_and_the_stage_lowers_
     top2 = z.detach().topk(2, dim=1).indices
     dw = lin.weight[top2[:, 0]] - lin.weight[top2[:, 1]]                  # d gap / d x of a linear model
     want = 0.5 * 0.05 * dw.abs().sum(1) / z.detach().std()
-    torch.testing.assert_close(rounding_sensitivity(z, x, 0.05), want.detach())
+    torch.testing.assert_close(rounding_sensitivity(scaled_gap(z), x, 0.05), want.detach())
     # moving every input by +-half a step in the gradient's sign changes the gap by exactly that much
     step = 0.025 * torch.sign(dw)
     torch.testing.assert_close((top2_gap(lin(x - step)) - top2_gap(z)).detach().abs() / z.detach().std(), want.detach())
@@ -75,7 +75,7 @@ def test_rounding_sensitivity_is_the_worst_case_gap_change_and_the_stage_lowers_
         train_supervised(model, xs, ys, xs[:100], ys[:100], 3, SupervisedConfig(max_steps=100, seed=0))
         sharpen_decisions(model, xs, ys, MarginConfig(steps=100, gradient_weight=gradient_weight), seed=0)
         xt = torch.from_numpy(xs[:200]).requires_grad_(True)
-        return float(rounding_sensitivity(model(xt), xt, 0.05).mean().detach())
+        return float(rounding_sensitivity(scaled_gap(model(xt)), xt, 0.05).mean().detach())
 
     assert sensitivity(20.0) < 0.7 * sensitivity(0.0)  # the toy net is barely sensitive: weight it up to see the term act
 
@@ -107,6 +107,7 @@ def test_distill_records_the_stage_and_scores_the_final_model(windows_file, tmp_
     res = run_distill(DistillConfig(student="dscnn_tiny", source=f"windows:{windows_file}", max_steps=50), tmp_path / "m")
     stage = res.metrics["decision_margin"]
     assert stage["steps"] == 100 and stage["margin"] == 0.4 and 0 <= stage["near_ties_after"] <= 1
+    assert stage["gradient_weight"] == 1.0 and stage["input_step"] == 0.05  # the whole stage config travels with it
     ckpt = load_checkpoint(res.checkpoint, kinds="student")
     split = checkpoint_split(ckpt)
     pred = predict_logits(classifier_from_checkpoint(ckpt), ckpt.spec.normalize(split.x_test)).argmax(1)
