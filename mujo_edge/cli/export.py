@@ -23,6 +23,9 @@ def export(
                                            help="Formats, comma-separated, or all (with --int8 also tflm)."),
     calib_windows: Optional[int] = config_option(X, "calib_windows", "--calib-windows",
                                                  help="Calibration windows (from non-test subjects)."),
+    input_percentile: Optional[float] = config_option(
+        X, "input_percentile", "--input-percentile",
+        help="int8 input range: two-sided percentile of the calibration inputs to clip to (100 = min / max)."),
     name: Optional[str] = typer.Option(None, "--name", help="File stem (default: the model name)."),
     dataset: Optional[str] = typer.Option(None, "--dataset", help="Labelled data for checkpoints that record no split."),
     fold: Optional[int] = config_option(X, "fold", "--fold", help="Fold used with --dataset."),
@@ -32,7 +35,7 @@ def export(
     """Export, quantize and verify in each backend's own runtime (fails with the numbers if a file disagrees)."""
     cfg = ExportConfig(int8=int8, name=name, source=dataset, quiet_toolchains=_cli_verbosity() == 0,
                        **given(formats=resolve_formats(formats, int8) if formats else None,
-                               calib_windows=calib_windows, fold=fold))
+                               calib_windows=calib_windows, fold=fold, input_percentile=input_percentile))
     results = export_checkpoint(checkpoint, out, cfg, data_root=data_dir)
     if as_json:
         echo_json([{"format": r.format, "file": str(r.path), "sidecar": str(r.sidecar), "precision": r.precision,

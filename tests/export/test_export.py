@@ -95,6 +95,32 @@ def test_unknown_format_and_bad_options():
         ExportConfig(formats=("coreml",))
     with pytest.raises(ConfigError):
         ExportConfig(calib_windows=0)
+    with pytest.raises(ConfigError, match="input_percentile must be in"):
+        ExportConfig(int8=True, input_percentile=40.0)
+
+
+def test_int8_input_range_clips_rare_tails_only():
+    """The default clips the calibration inputs at their 99.95th percentiles; 100 keeps min / max; the
+    optional search keeps the candidate that preserves the most decisions (ties: the wider one)."""
+    import torch
+
+    from mujo_edge.export.calibration import DEFAULT_PERCENTILE, choose_input_range, percentile_range
+
+    rng = np.random.default_rng(0)
+    calib = rng.standard_normal((200, 32, 3)).astype(np.float32)  # 19,200 values
+    calib[0, 0, 0], calib[1, 5, 2] = 40.0, -35.0  # two spikes far outside the rest
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(96, 4)).eval()
+    lo, hi, report = choose_input_range(model, calib)
+    assert (lo, hi) == pytest.approx(percentile_range(calib, DEFAULT_PERCENTILE), abs=1e-6)
+    assert -5.0 < lo < -2.5 and 2.5 < hi < 5.0  # the spikes do not set the int8 step
+    assert report["chosen_percentile"] == DEFAULT_PERCENTILE and len(report["candidates"]) == 1
+    assert 0.0 <= report["candidates"][0]["agreement_on_calibration"] <= 1.0
+    assert percentile_range(calib, 100.0) == (-35.0, 40.0)
+    lo, hi, report = choose_input_range(model, calib, (99.9, 100.0))
+    best = max(report["candidates"], key=lambda r: (r["agreement_on_calibration"], r["percentile"]))
+    assert report["chosen_percentile"] == best["percentile"] and [lo, hi] == best["range"]
+    with pytest.raises(ConfigError, match=r"\(50, 100\]"):
+        choose_input_range(model, calib, (101.0,))
 
 
 def test_corrupt_weights_are_refused(tmp_path, student):
@@ -118,6 +144,9 @@ def test_cli_export_onnx(tmp_path, student, capsys):
     assert (tmp_path / "dscnn_tiny_fp32.onnx.json").exists() and (tmp_path / "export_report_fp32.json").exists()
     assert run(["export", "--checkpoint", str(student), "--out", str(tmp_path), "--format", "tfjs"]) == 1
     assert "unknown export format 'tfjs'" in capsys.readouterr().err
+    assert run(["export", "--checkpoint", str(student), "--out", str(tmp_path / "q"), "--int8", "--input-percentile", "30"]) == 1
+    assert "input_percentile must be in (50, 100], got 30.0" in capsys.readouterr().err
+    assert not (tmp_path / "q").exists()
 
 
 @pytest.mark.parametrize("precision", ["fp32", "int8"])
@@ -142,6 +171,9 @@ def test_tflite_sidecar_states_the_interpreter_io(exported, precision):
             q = sec["quantization"]
             assert sec["dtype"] == "int8" and q["scale"] == pytest.approx(scale, rel=1e-6)
             assert q["zero_point"] == zero and (q["qmin"], q["qmax"]) == (-128, 127) and "zero_point" in q["formula"]
+            if key == "input":  # the converter's input observer landed on the recorded clip range
+                lo, hi = meta["calibration"]["input_range"]["range"]
+                assert scale == pytest.approx((max(hi, 0.0) - min(lo, 0.0)) / 255.0, rel=0.02)
         else:
             assert sec["dtype"] == "float32" and sec["quantization"] is None
 

@@ -5,7 +5,9 @@ each verified in its own runtime (top-1 agreement >= 99 %, macro F1 within 1 poi
 
 On USC-HAD this failed for one student or the other (94.4-98.7 %) until ``distill`` gained its decision-margin
 stage (:mod:`mujo_edge.train.margin`): plain cross-entropy left ``elevator_up`` / ``elevator_down`` (and at times
-``sitting`` / ``standing``) within 0.05 logits on up to 16 % of the test windows, and int8 rounding flipped them."""
+``sitting`` / ``standing``) within 0.05 logits on up to 16 % of the test windows, and int8 rounding flipped them.
+Over seeds 0-2 and the default budget, 2 of 16 students still missed by <= 0.06 points until the int8 input
+range became a fixed 99.95th percentile of the calibration inputs (:mod:`mujo_edge.export.calibration`)."""
 
 from __future__ import annotations
 
@@ -36,5 +38,6 @@ def test_every_student_passes_export_int8_format_all(real_data_dir, tmp_path, st
     assert set(rows) == {"executorch", "tflite", "onnx", "tflm"}
     failing = {f: (r.get("top1_agreement"), r.get("f1_drop"), r.get("error")) for f, r in rows.items() if not r["passed"]}
     assert code == 0 and not failing, failing
+    assert report["calibration"]["input_range"]["chosen_percentile"] == 99.95  # the fixed clip, not a search
     tflm = json.loads((tmp_path / "edge" / f"{student}_int8_tflm.tflite.json").read_text())["tflm"]
     assert tflm["arena_bytes"] <= 32 * 1024 and tflm["model_bytes"] <= 64 * 1024
