@@ -51,6 +51,13 @@ def fake_quantize(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return ((np.clip(np.round(x / scale) + zero, -128, 127) - zero) * scale).astype(np.float32)
 
 
+def check_percentile(p: float, name: str = "input clip percentile") -> None:
+    """Raise :class:`ConfigError` naming ``name`` unless ``50 < p <= 100`` (a two-sided clip percentile)."""
+    if not 50.0 < p <= 100.0:
+        raise ConfigError(f"{name} must be in (50, 100], got {p} (100 = the calibration inputs' min / max; "
+                          f"default {DEFAULT_PERCENTILE})")
+
+
 def percentile_range(calib: np.ndarray, percentile: float) -> tuple[float, float]:
     """``(lo, hi)``: the ``100 - percentile`` and ``percentile`` percentiles of all values of ``calib`` (100 = min / max)."""
     if percentile >= 100:
@@ -71,8 +78,10 @@ def choose_input_range(model: torch.nn.Module, calib: np.ndarray,
     Returns:
         The chosen range and a JSON-ready report (every candidate's range and agreement on ``calib``).
     """
-    if not candidates or any(not 50.0 < p <= 100.0 for p in candidates):
-        raise ConfigError(f"input clip percentiles must be in (50, 100], got {candidates}")
+    if not candidates:
+        raise ConfigError("no input clip percentile given")
+    for p in candidates:
+        check_percentile(p)
     ref = predict_logits(model, calib).argmax(1)
     rows = []
     for p in candidates:
@@ -117,5 +126,5 @@ def leave_unquantized(quantizer: Any, module_name: str | None) -> Any:
     return quantizer
 
 
-__all__ = ["CANDIDATES", "DEFAULT_PERCENTILE", "choose_input_range", "fake_quantize", "head_module_name",
+__all__ = ["CANDIDATES", "DEFAULT_PERCENTILE", "check_percentile", "choose_input_range", "fake_quantize", "head_module_name",
            "leave_unquantized", "percentile_range"]

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 import torch
 from mujo_edge.export.backends import BACKENDS, check_precision
-from mujo_edge.export.calibration import CANDIDATES, DEFAULT_PERCENTILE, choose_input_range
+from mujo_edge.export.calibration import CANDIDATES, DEFAULT_PERCENTILE, check_percentile, choose_input_range
 from mujo_edge.export.toolchain_log import tail, toolchain_output
 from mujo_edge.export.verify import failure_message, verify_file
 
@@ -105,9 +105,7 @@ class ExportConfig:
         check_precision(tuple(self.formats), self.int8)
         if self.calib_windows < 1:
             raise ConfigError(f"calib_windows must be >= 1, got {self.calib_windows}")
-        if not 50.0 < self.input_percentile <= 100.0:
-            raise ConfigError(f"input_percentile must be in (50, 100], got {self.input_percentile} "
-                              f"(100 = the calibration inputs' min / max; default {DEFAULT_PERCENTILE})")
+        check_percentile(self.input_percentile, "input_percentile")
         if not 0 < self.min_agreement <= 1 or self.max_f1_drop < 0:
             raise ConfigError(f"invalid tolerances min_agreement={self.min_agreement}, max_f1_drop={self.max_f1_drop}")
 

@@ -25,6 +25,7 @@ DATASETS = ("motionsense", "usc_had")
 @pytest.mark.parametrize("student,dataset", [pytest.param(s, d, id=f"{s}-{d}") for s in STUDENTS for d in DATASETS])
 def test_every_student_passes_export_int8_format_all(real_data_dir, tmp_path, student, dataset):
     from mujo_edge.cli.main import run
+    from mujo_edge.export.calibration import DEFAULT_PERCENTILE
     from mujo_edge.data import get_dataset
 
     if get_dataset(dataset).find_source(real_data_dir) is None:
@@ -38,6 +39,6 @@ def test_every_student_passes_export_int8_format_all(real_data_dir, tmp_path, st
     assert set(rows) == {"executorch", "tflite", "onnx", "tflm"}
     failing = {f: (r.get("top1_agreement"), r.get("f1_drop"), r.get("error")) for f, r in rows.items() if not r["passed"]}
     assert code == 0 and not failing, failing
-    assert report["calibration"]["input_range"]["chosen_percentile"] == 99.95  # the fixed clip, not a search
+    assert report["calibration"]["input_range"]["chosen_percentile"] == DEFAULT_PERCENTILE  # the fixed clip, not a search
     tflm = json.loads((tmp_path / "edge" / f"{student}_int8_tflm.tflite.json").read_text())["tflm"]
     assert tflm["arena_bytes"] <= 32 * 1024 and tflm["model_bytes"] <= 64 * 1024
