@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The whole leave-one-dataset-out evaluation of issue 14 from nothing, one command (README "Transfer to
+# datasets the model never saw"):
+#
+#   MUJO_EDGE_DATA_DIR=../shared/data tools/lodo5.sh [OUT=runs] [README=README.md]
+#
+#   1. OUT/corpus{HOURS}h        the 3-hour simulated corpus (mocap + procedural, seed 0, 2 workers);
+#   2. OUT/lodo/{R}-no-{X}       20 pretraining runs, two at a time (JOBS): per dataset X one MuJo run and one
+#                                SimCLR / LIMU / multi-task run that never read X (`--exclude-dataset X`,
+#                                recorded in the checkpoint); `tiny`, 2,000 steps, batch 64, one thread each;
+#                                logs in OUT/lodo/logs/, wall time per run in OUT/lodo/times.txt;
+#   3. OUT/lodo5                 `mujo-edge evaluate` over the five datasets, six modes, five fractions, five
+#                                subject folds, 3 seeds wherever a reported difference is under 2 points; it
+#                                rewrites the tables between the evaluate markers of README (pass "" to skip).
+# Finished runs are kept: rerunning resumes (pretraining with --resume: a finished run returns at once, a killed
+# one continues from its last saved step; the evaluation reads its per-run cache). Prints each stage's wall time. PYTHON, JOBS and MUJO_EDGE (the CLI) are knobs.
+set -euo pipefail
+out=${1:-runs}
+readme=${2-README.md}
+jobs=${JOBS:-2}
+cli=${MUJO_EDGE:-mujo-edge}
+: "${MUJO_EDGE_DATA_DIR:?set MUJO_EDGE_DATA_DIR to the folder of the datasets (e.g. ../shared/data)}"
+read -r -a datasets <<< "${DATASETS:-motionsense usc_had uci_hapt hmp wisdm2019_watch6}"
+hours=${HOURS:-3}
+steps=${STEPS:-2000}
+pools=${POOLS:-all}
+batch=${BATCH:-64}
+fractions=${FRACTIONS:-0.01,0.02,0.05,0.1,1.0}
+seeds=${SEEDS:-3}
+eval_steps=${EVAL_STEPS:-1200}
+folds=()
+[ -n "${FOLDS:-}" ] && folds=(--folds "$FOLDS")
+mkdir -p "$out/lodo/logs"
+
+stage() { echo "== $1: $(( $(date +%s) - $2 )) s"; }
+
+t=$(date +%s)
+if [ ! -f "$out/corpus${hours}h/corpus.json" ]; then
+  "$cli" corpus build --out "$out/corpus${hours}h" --sources mocap,procedural --hours "$hours" --seed 0 --workers 2
+fi
+stage "corpus" "$t"
+
+t=$(date +%s)
+cmds="$out/lodo/commands.txt"
+: > "$cmds"
+for x in "${datasets[@]}"; do   # the long MuJo runs first, so the two slots end together
+  echo "mujo-no-$x pretrain --recipe mujo --out $out/lodo/mujo-no-$x --exclude-dataset $x" >> "$cmds"
+done
+for x in "${datasets[@]}"; do for r in simclr limu multitask; do
+  echo "$r-no-$x pretrain --recipe $r --out $out/lodo/$r-no-$x --exclude-dataset $x" >> "$cmds"
+done; done
+export cli out steps hours pools batch
+xargs -P "$jobs" -L 1 bash -c '
+  name=$0
+  s=$(date +%s)
+  "$cli" "$@" --corpus "$out/corpus${hours}h" --config tiny --max-steps "$steps" --batch-size "$batch" --threads 1 --pools "$pools" --resume \
+      > "$out/lodo/logs/$name.log" 2>&1 || { echo "pretraining $name failed: see $out/lodo/logs/$name.log" >&2; exit 255; }
+  echo "$name $(( $(date +%s) - s )) s" >> "$out/lodo/times.txt"' < "$cmds"
+stage "pretraining ($(( 4 * ${#datasets[@]} )) runs, $jobs at a time)" "$t"
+
+t=$(date +%s)
+readme_args=()
+[ -n "$readme" ] && readme_args=(--readme "$readme")
+"$cli" evaluate --checkpoint "$out/lodo/mujo-no-{dataset}" --baseline simclr="$out/lodo/simclr-no-{dataset}" \
+    --baseline limu="$out/lodo/limu-no-{dataset}" --baseline multitask="$out/lodo/multitask-no-{dataset}" \
+    --dataset "$(IFS=,; echo "${datasets[*]}")" --fractions "$fractions" \
+    --modes scratch,linear,finetune,simclr,limu,multitask --seeds "$seeds" --adaptive-seeds --jobs "$jobs" \
+    --max-steps "$eval_steps" "${folds[@]}" --out "$out/lodo5" "${readme_args[@]}"
+stage "evaluation" "$t"
