@@ -13,7 +13,10 @@
 #                                subject folds, 3 seeds wherever a reported difference is under 2 points; it
 #                                rewrites the tables between the evaluate markers of README (pass "" to skip).
 # Finished runs are kept: rerunning resumes (pretraining with --resume: a finished run returns at once, a killed
-# one continues from its last saved step; the evaluation reads its per-run cache). Prints each stage's wall time. PYTHON, JOBS and MUJO_EDGE (the CLI) are knobs.
+# one continues from its last saved step; each call appends to times.txt; the evaluation reads its per-run cache).
+# Prints each stage's wall time. Knobs (environment): JOBS (2), MUJO_EDGE (the CLI, default `mujo-edge`); for a
+# smaller run DATASETS ("motionsense usc_had uci_hapt hmp wisdm2019_watch6"), POOLS (all), HOURS (3), STEPS (2000),
+# BATCH (64), FRACTIONS (0.01,0.02,0.05,0.1,1.0), SEEDS (3), FOLDS (all), EVAL_STEPS (1200).
 set -euo pipefail
 out=${1:-runs}
 readme=${2-README.md}
@@ -43,10 +46,7 @@ stage "corpus" "$t"
 t=$(date +%s)
 cmds="$out/lodo/commands.txt"
 : > "$cmds"
-for x in "${datasets[@]}"; do   # the long MuJo runs first, so the two slots end together
-  echo "mujo-no-$x pretrain --recipe mujo --out $out/lodo/mujo-no-$x --exclude-dataset $x" >> "$cmds"
-done
-for x in "${datasets[@]}"; do for r in simclr limu multitask; do
+for r in mujo simclr limu multitask; do for x in "${datasets[@]}"; do   # the long MuJo runs first
   echo "$r-no-$x pretrain --recipe $r --out $out/lodo/$r-no-$x --exclude-dataset $x" >> "$cmds"
 done; done
 export cli out steps hours pools batch
