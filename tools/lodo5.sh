@@ -10,13 +10,15 @@
 #                                recorded in the checkpoint); `tiny`, 2,000 steps, batch 64, one thread each;
 #                                logs in OUT/lodo/logs/, wall time per run in OUT/lodo/times.txt;
 #   3. OUT/lodo5                 `mujo-edge evaluate` over the five datasets, six modes, five fractions, five
-#                                subject folds, 3 seeds wherever a reported difference is under 2 points; it
+#                                subject folds, 3 seeds wherever a reported difference is under 2 points
+#                                (ALL_SEEDS=1: every seed everywhere, into OUT/lodo5_all_seeds, starting from a
+#                                copy of OUT/lodo5's cache: ≈ 1 h more); it
 #                                rewrites the tables between the evaluate markers of README (pass "" to skip).
 # Finished runs are kept: rerunning resumes (pretraining with --resume: a finished run returns at once, a killed
 # one continues from its last saved step; each call appends to times.txt; the evaluation reads its per-run cache).
 # Prints each stage's wall time. Knobs (environment): JOBS (2), MUJO_EDGE (the CLI, default `mujo-edge`); for a
 # smaller run DATASETS ("motionsense usc_had uci_hapt hmp wisdm2019_watch6"), POOLS (all), HOURS (3), STEPS (2000),
-# BATCH (64), FRACTIONS (0.01,0.02,0.05,0.1,1.0), SEEDS (3), FOLDS (all), EVAL_STEPS (1200).
+# BATCH (64), FRACTIONS (0.01,0.02,0.05,0.1,1.0), SEEDS (3), FOLDS (all), EVAL_STEPS (1200); ALL_SEEDS (0).
 set -euo pipefail
 out=${1:-runs}
 readme=${2-README.md}
@@ -31,6 +33,9 @@ batch=${BATCH:-64}
 fractions=${FRACTIONS:-0.01,0.02,0.05,0.1,1.0}
 seeds=${SEEDS:-3}
 eval_steps=${EVAL_STEPS:-1200}
+seed_rule=(--adaptive-seeds)
+eval_out=lodo5
+if [ "${ALL_SEEDS:-0}" = 1 ]; then seed_rule=(--all-seeds); eval_out=lodo5_all_seeds; fi
 folds=()
 [ -n "${FOLDS:-}" ] && folds=(--folds "$FOLDS")
 mkdir -p "$out/lodo/logs"
@@ -59,11 +64,14 @@ xargs -P "$jobs" -L 1 bash -c '
 stage "pretraining ($(( 4 * ${#datasets[@]} )) runs, $jobs at a time)" "$t"
 
 t=$(date +%s)
+if [ "$eval_out" != lodo5 ] && [ ! -d "$out/$eval_out" ] && [ -d "$out/lodo5" ]; then
+  cp -r "$out/lodo5" "$out/$eval_out"  # every run of the adaptive pass is reused from its cache
+fi
 readme_args=()
 [ -n "$readme" ] && readme_args=(--readme "$readme")
 "$cli" evaluate --checkpoint "$out/lodo/mujo-no-{dataset}" --baseline simclr="$out/lodo/simclr-no-{dataset}" \
     --baseline limu="$out/lodo/limu-no-{dataset}" --baseline multitask="$out/lodo/multitask-no-{dataset}" \
     --dataset "$(IFS=,; echo "${datasets[*]}")" --fractions "$fractions" \
-    --modes scratch,linear,finetune,simclr,limu,multitask --seeds "$seeds" --adaptive-seeds --jobs "$jobs" \
-    --max-steps "$eval_steps" "${folds[@]}" --out "$out/lodo5" "${readme_args[@]}"
+    --modes scratch,linear,finetune,simclr,limu,multitask --seeds "$seeds" "${seed_rule[@]}" --jobs "$jobs" \
+    --max-steps "$eval_steps" "${folds[@]}" --out "$out/$eval_out" "${readme_args[@]}"
 stage "evaluation" "$t"

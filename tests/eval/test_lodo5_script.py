@@ -1,7 +1,8 @@
 """``tools/lodo5.sh``, the one command behind the README's five-dataset leave-one-dataset-out tables, run at toy
 size on real data: every stage runs, each pretraining run records the dataset it left out, the evaluation
-scores only checkpoints that never read the scored dataset and rewrites the README block, and a second call
-resumes (finished pretraining runs return at once, evaluated runs come from the cache)."""
+scores only checkpoints that never read the scored dataset and rewrites the README block, a second call
+resumes (finished pretraining runs return at once, evaluated runs come from the cache), and ``ALL_SEEDS=1`` adds
+every seed on top of the cached runs."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "lodo5.sh"
 BLOCK = "<!-- evaluate:begin -->\nold tables\n<!-- evaluate:end -->\n"
 
 
-def _run(out: Path, readme: Path, data: Path) -> subprocess.CompletedProcess[str]:
+def _run(out: Path, readme: Path | str, data: Path, **knobs: str) -> subprocess.CompletedProcess[str]:
     cli = Path(sys.executable).with_name("mujo-edge")
     env = {**os.environ, "MUJO_EDGE_DATA_DIR": str(data), "MUJO_EDGE": str(cli), "DATASETS": "hmp",
            "POOLS": "uci_hapt", "HOURS": "0.02", "STEPS": "2", "BATCH": "4", "FRACTIONS": "1.0", "SEEDS": "1", "FOLDS": "0",
-           "EVAL_STEPS": "2", "JOBS": "2"}
+           "EVAL_STEPS": "2", "JOBS": "2", **knobs}
     return subprocess.run(["bash", str(SCRIPT), str(out), str(readme)], env=env, capture_output=True, text=True,
                           timeout=1200, cwd=SCRIPT.parents[1])
 
@@ -60,3 +61,16 @@ def test_the_whole_pipeline_runs_leaves_the_dataset_out_and_resumes(require_data
     assert {p: p.stat().st_mtime_ns for p in (out / "lodo5" / "runs").rglob("*.json")} == cached
     rerun = json.loads((out / "lodo5" / "results.json").read_text())["runs"]
     assert sorted(rerun, key=lambda r: r["key"]) == sorted(summary["runs"], key=lambda r: r["key"])
+
+    # ALL_SEEDS=1: every seed in every cell, in its own folder that starts from the adaptive pass's cache; the
+    # README block is left alone when "" is passed for it
+    readme_before = readme.read_text()
+    full = _run(out, "", data, ALL_SEEDS="1", SEEDS="2")
+    assert full.returncode == 0, full.stderr[-3000:]
+    assert readme.read_text() == readme_before
+    runs = json.loads((out / "lodo5_all_seeds" / "results.json").read_text())["runs"]
+    trained = [r for r in runs if r["mode"] != "zeroshot"]
+    assert {(r["mode"], r["seed"]) for r in trained} == {(m, s) for m in modes - {"zeroshot"} for s in (0, 1)}
+    first = {r["key"]: r for r in summary["runs"]}
+    assert [r for r in runs if r["key"] in first] == [first[r["key"]] for r in runs if r["key"] in first]
+    assert len([r for r in runs if r["key"] in first]) == len(first)  # seed 0 reused, not run again
