@@ -12,6 +12,7 @@ from mujo_edge.eval.checkpoints import parse_baselines
 from mujo_edge.eval.evaluate import MODES, EvaluateConfig, run_evaluation
 from mujo_edge.eval.report import markdown
 from mujo_edge.eval.targets import check_targets, targets_markdown, update_readme
+from mujo_edge.provenance import atomic_write_text
 
 E = EvaluateConfig
 
@@ -21,7 +22,7 @@ def evaluate_cmd(
                                               help="Pretraining run / mujo checkpoint folder, 'default' (packaged weights) "
                                                    "or 'none' (scratch and cnn only)."),
     dataset: str = typer.Option(..., "--dataset", help="Dataset name(s), comma-separated (see mujo-edge data list)."),
-    out: Path = typer.Option(..., "--out", help="Report folder (report.md, results.json, plot, cached runs)."),
+    out: Path = typer.Option(..., "--out", help="Report folder (report.md, targets.md, results.json, plot, cached runs)."),
     fractions: Optional[str] = config_option(E, "fractions", "--fractions", help="Label fractions, comma-separated."),
     modes: Optional[str] = config_option(E, "modes", "--modes", help="Modes: scratch, linear, finetune, cnn (or 'all')."),
     seeds: Optional[int] = config_option(E, "seeds", "--seeds", help="Seeds per fold (0..N-1)."),
@@ -79,14 +80,16 @@ def evaluate_cmd(
                        f"({res['seconds']:.1f} s)", err=True)
 
     summary = run_evaluation(cfg, progress)
+    targets = targets_markdown(check_targets(summary))
+    atomic_write_text(out / "targets.md", targets + "\n")
     if readme is not None:
-        update_readme(readme, "evaluate", markdown(summary) + "\n**Targets**\n\n" + targets_markdown(check_targets(summary)))
+        update_readme(readme, "evaluate", markdown(summary) + "\n**Targets**\n\n" + targets)
     if as_json:
         echo_json({k: v for k, v in summary.items() if k != "runs"})
         return
     typer.echo(markdown(summary))
-    typer.echo(targets_markdown(check_targets(summary)))
-    typer.echo(f"report: {out / 'report.md'}, {out / 'results.json'}, {out / 'f1_vs_fraction.png'}")
+    typer.echo(targets)
+    typer.echo(f"report: {out / 'report.md'}, {out / 'targets.md'}, {out / 'results.json'}, {out / 'f1_vs_fraction.png'}")
 
 
 def register(app: typer.Typer) -> None:

@@ -51,6 +51,9 @@ def test_the_whole_pipeline_runs_leaves_the_dataset_out_and_resumes(require_data
     assert not any(r["seen_in_pretraining"] for r in summary["runs"])
     text = readme.read_text()
     assert "old tables" not in text and "### hmp" in text and text.startswith("# t\n")
+    targets = (out / "lodo5" / "targets.md").read_text()  # the target check is kept beside the report
+    assert targets.startswith("| target | dataset |") and "| finetune − scratch | hmp |" in targets
+    assert targets.strip() in text
     cached = {p: p.stat().st_mtime_ns for p in (out / "lodo5" / "runs").rglob("*.json")}
     assert len(cached) == len(summary["runs"])
 
