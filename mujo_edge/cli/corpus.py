@@ -37,12 +37,15 @@ def build_cmd(
     rate: Optional[float] = config_option(C, "rate_hz", "--rate", help="Pose and IMU rate, Hz."),
     orientation: Optional[str] = config_option(IMUConfig, "orientation", "--orientation",
                                                help="Sensor orientation: device, aligned, random."),
+    belt_landscape_share: Optional[float] = config_option(
+        IMUConfig, "belt_landscape_share", "--belt-landscape-share",
+        help="Probability that a belt device is worn sideways (0.5: no preference)."),
     no_noise: bool = typer.Option(False, "--no-noise", help="Ideal sensors (no noise model)."),
     data_dir: Optional[Path] = DataDirOption,
     as_json: bool = typer.Option(False, "--json", help="Print the corpus summary as JSON."),
 ) -> None:
     """Build a corpus: streams shards to disk, reproducible for a seed, refuses to overwrite without --force."""
-    imu = IMUConfig(noise=NoiseModel(enabled=not no_noise), **given(orientation=orientation))
+    imu = IMUConfig(noise=NoiseModel(enabled=not no_noise), **given(orientation=orientation, belt_landscape_share=belt_landscape_share))
     cfg = CorpusConfig(activities=parse_activities(activities), imu=imu,
                        **given(sources=parse_sources(sources) if sources else None, hours=hours, seed=seed,
                                clip_seconds=clip_seconds, rate_hz=rate))

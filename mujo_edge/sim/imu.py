@@ -111,6 +111,10 @@ class IMUConfig:
         pocket_around_deg: range (deg) of how far round the limb a pocket device sits, drawn per clip: 0 = the
             site's nominal spot (front of the thigh), positive = towards the outside of the leg (a front pocket on
             the front-outer thigh, a side pocket at 60-90). Device position and axes both turn about the limb.
+        belt_landscape_share: probability that a belt device (clip or holster) is worn sideways (its x axis along
+            the body's long axis) rather than upright; 0.5 = no preference (the default: which way real belt
+            devices sit varies with the device and holster). 0.1 and 0.9 were tried against the realism figure and
+            not kept (docs/corpus.md).
     """
 
     sites: tuple[str, ...] = PLACEMENTS
@@ -122,6 +126,7 @@ class IMUConfig:
     impacts: ImpactModel = field(default_factory=ImpactModel)
     coupling: CouplingModel = field(default_factory=CouplingModel)
     pocket_around_deg: tuple[float, float] = (-10.0, 50.0)
+    belt_landscape_share: float = 0.5
 
     def __post_init__(self) -> None:
         if not self.sites:
@@ -137,6 +142,8 @@ class IMUConfig:
         lo, hi = self.pocket_around_deg
         if not -180.0 <= lo <= hi <= 180.0:
             raise ConfigError(f"pocket_around_deg must be (low, high) within -180..180 deg, got {self.pocket_around_deg}")
+        if not 0.0 <= self.belt_landscape_share <= 1.0:
+            raise ConfigError(f"belt_landscape_share must be a probability in 0..1, got {self.belt_landscape_share}")
 
 
 @dataclass(frozen=True)
@@ -164,20 +171,25 @@ def nominal_mount(d: SiteDef) -> np.ndarray:
     return Rotation.from_matrix(np.stack([x, y, z], axis=1)).as_quat()
 
 
-def mount_rotation(d: SiteDef, mode: str, rng: np.random.Generator, jitter_deg: float) -> np.ndarray:
+def mount_rotation(d: SiteDef, mode: str, rng: np.random.Generator, jitter_deg: float,
+                   belt_landscape_share: float = 0.5) -> np.ndarray:
     """Random device orientation on the segment (quaternion, device → segment) for ``mode``.
 
     ``"device"``: pocket = upright or upside down, screen in or out; belt (clips and holsters, portrait or
-    landscape) = any multiple of 90° about the screen normal, screen in or out; strap = upright or upside
-    down; watch = either way round (crown towards the hand or the elbow: 180° about the face normal);
-    fixed = nominal.
+    landscape) = any multiple of 90° about the screen normal (sideways with probability ``belt_landscape_share``),
+    screen in or out; strap = upright or upside down; watch = either way round (crown towards the hand or the
+    elbow: 180° about the face normal); fixed = nominal.
     """
     base = Rotation.from_quat(nominal_mount(d))
     if mode == "random":
         return Rotation.random(random_state=rng).as_quat()
     if mode == "device":
         turns = {"pocket": [0, 180], "belt": [0, 90, 180, 270], "strap": [0, 180], "watch": [0, 180]}.get(d.mount, [0])
-        spin = Rotation.from_euler("z", float(rng.choice(turns)), degrees=True)
+        if d.mount == "belt" and belt_landscape_share != 0.5:  # (0.5 keeps the random stream of earlier corpora)
+            turn = float(rng.choice([0, 180])) + (90.0 if rng.random() < belt_landscape_share else 0.0)
+        else:
+            turn = float(rng.choice(turns))
+        spin = Rotation.from_euler("z", turn, degrees=True)
         flip = Rotation.from_euler("y", 180.0 if (d.mount in ("pocket", "belt") and rng.random() < 0.5) else 0.0,
                                    degrees=True)
         base = base * flip * spin
@@ -210,7 +222,7 @@ def place_sensors(motion: Motion, cfg: IMUConfig, rng: np.random.Generator) -> l
         offset = offset + rng.normal(0.0, cfg.position_jitter_m, 3)
         mode = cfg.orientation
         mount = (nominal_mount(d) if mode == "aligned" and cfg.jitter_deg == 0
-                 else (around * Rotation.from_quat(mount_rotation(d, mode, rng, cfg.jitter_deg))).as_quat())
+                 else (around * Rotation.from_quat(mount_rotation(d, mode, rng, cfg.jitter_deg, cfg.belt_landscape_share))).as_quat())
         follow = None if d.follow is None else (JOINT_INDEX[d.follow[0]], float(d.follow[1]))
         out.append(Placement(name, JOINT_INDEX[d.segment], offset, mount, follow, cfg.coupling.draw(d.mount, rng)))
     return out

@@ -133,3 +133,28 @@ def test_stairs_climb_one_riser_per_step_in_a_push(activity: str) -> None:
     vz = np.gradient(z) * RATE
     # the body does not glide at constant speed: its vertical speed varies within every step
     assert np.std(vz[50:-50]) > 0.3 * abs(np.mean(vz[50:-50]))
+
+
+def test_belt_devices_are_worn_sideways_as_often_as_configured() -> None:
+    """``belt_landscape_share``: 0 = always upright, 1 = always sideways; 0.5 keeps both (and the earlier random stream)."""
+    d = SITES["waist"]
+    up = np.asarray(d.up, dtype=float) / np.linalg.norm(d.up)
+
+    def sideways(share: float, seed: int) -> bool:
+        r = Rotation.from_quat(mount_rotation(d, "device", np.random.default_rng(seed), 0.0, share)).as_matrix()
+        along = np.abs(r.T @ up)  # the body's long axis in device axes
+        assert np.isclose(along.max(), 1.0, atol=1e-6) and along[2] < 1e-6  # x or y along it, never the screen normal
+        return bool(along[0] > 0.5)
+
+    assert not any(sideways(0.0, s) for s in range(40))
+    assert all(sideways(1.0, s) for s in range(40))
+    assert 0 < sum(sideways(0.5, s) for s in range(40)) < 40
+    default = [mount_rotation(d, "device", np.random.default_rng(s), 8.0) for s in range(5)]
+    assert all(np.allclose(q, mount_rotation(d, "device", np.random.default_rng(s), 8.0, 0.5)) for s, q in enumerate(default))
+    a = IMUConfig(belt_landscape_share=1.0, orientation="device", jitter_deg=0.0)
+    pl = place_sensors(_static(10), a, np.random.default_rng(1))
+    k = PLACEMENTS.index("waist")
+    along = np.abs(Rotation.from_quat(pl[k].mount).as_matrix().T @ up)
+    assert along[0] > 0.99  # the configured share reaches the placement
+    with pytest.raises(ConfigError, match="belt_landscape_share"):
+        IMUConfig(belt_landscape_share=1.5)
