@@ -40,6 +40,9 @@ def evaluate_cmd(
                                                                                 "(protocol: 1200)."),
     finetune_lr_scale: Optional[float] = config_option(E, "finetune_lr_scale", "--finetune-lr-scale",
                                                        help="Encoder learning rate factor when fine-tuning."),
+    finetune_head_init: Optional[str] = config_option(E, "finetune_head_init", "--finetune-head-init",
+                                                      help="Head of finetune and the SSL-baseline modes: random, or "
+                                                           "probe (LP-FT: the frozen encoder's linear probe first)."),
     jobs: Optional[int] = config_option(E, "jobs", "--jobs", help="Parallel single-threaded runs."),
     window: Optional[int] = typer.Option(None, "--window", help="Window length, samples (default: the checkpoint's)."),
     hop: Optional[int] = typer.Option(None, "--hop", help="Hop between windows, samples (default: the checkpoint's)."),
@@ -60,7 +63,7 @@ def evaluate_cmd(
     ckpt = checkpoint if checkpoint is None else (None if checkpoint == "none" else checkpoint)
     values = given(
         model=config, seeds=seeds, normalization=normalization, linear_adapt_bn=adapt_bn, zero_shot=zero_shot,
-        max_steps=max_steps, finetune_lr_scale=finetune_lr_scale, jobs=jobs,
+        max_steps=max_steps, finetune_lr_scale=finetune_lr_scale, finetune_head_init=finetune_head_init, jobs=jobs,
         window=window, hop=hop, purity=purity, adaptive_seeds=adaptive_seeds,
         baselines=parse_baselines(baseline) if baseline else None,
         fractions=parse_list(fractions, float, "--fractions", "a label fraction such as 0.02") if fractions else None,

@@ -59,7 +59,7 @@ from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import ConfigError
 from mujo_edge.eval import report
 from mujo_edge.eval.checkpoints import BASELINE_MODES, checkpoint_for, seen_in_pretraining
-from mujo_edge.eval.probe import L2_GRID, fit_linear_probe
+from mujo_edge.eval.probe import L2_GRID, LinearProbe, fit_linear_probe
 from mujo_edge.eval.zeroshot import zero_shot_fold
 from mujo_edge.metrics import scores
 from mujo_edge.models.classifiers import build_classifier
@@ -72,6 +72,9 @@ from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 log = logging.getLogger(__name__)
 
 NORMALIZATIONS = ("pretrain", "fold")
+#: How ``finetune`` and the SSL-baseline modes start their head: ``random`` (default) or ``probe`` (LP-FT,
+#: :func:`init_head_from_probe`).
+HEAD_INITS = ("random", "probe")
 PRETRAINED_MODES = ("linear", "finetune")
 
 
@@ -100,6 +103,7 @@ class EvaluateConfig:
     zero_shot: bool = True
     max_steps: int = 1200
     finetune_lr_scale: float = 1.0
+    finetune_head_init: str = "random"
     jobs: int = 1
     out: Path = Path("eval")
     data_dir: Path | None = None
@@ -128,6 +132,8 @@ class EvaluateConfig:
                 raise ConfigError(f"{name} must be a whole number >= 1, got {value!r}")
         if not self.finetune_lr_scale > 0:
             raise ConfigError(f"finetune_lr_scale must be > 0, got {self.finetune_lr_scale!r}")
+        if self.finetune_head_init not in HEAD_INITS:
+            raise ConfigError(f"unknown finetune_head_init {self.finetune_head_init!r}; valid: {', '.join(HEAD_INITS)}")
         if not self.datasets:
             raise ConfigError("no dataset given; see `mujo-edge data list` for the valid names")
         for name, values in (("fractions", self.fractions), ("modes", self.modes), ("datasets", self.datasets),
@@ -265,10 +271,34 @@ def finetune_from(ctx: Context, task: Task, ws: WindowSet, fold: Fold, source: s
     fd = _data(ctx, task, ws, fold, pretrained=True, source=source)
     torch.manual_seed(task.seed)
     model = _imu_classifier(ctx, ws, pretrained=True, source=source)
+    if ctx.cfg.finetune_head_init == "probe":
+        idx = fold.indices(ws)
+        init_head_from_probe(model, fd, fd.spec.normalize(ws.x[np.concatenate([idx["fit"], idx["val"]])]))
     lr = SupervisedConfig().lr
     params = [{"params": model.encoder.parameters(), "lr": lr * ctx.cfg.finetune_lr_scale},
               {"params": model.head.parameters(), "lr": lr}]
     return _fit_and_score(model, fd, task, ctx, params=params)
+
+
+def init_head_from_probe(model: ImuClassifier, fd: FoldData, x_unlabelled: np.ndarray) -> LinearProbe:
+    """LP-FT's first stage (Kumar et al., ICLR 2022): the head starts as the linear probe of the frozen encoder.
+
+    BatchNorm statistics are re-estimated on ``x_unlabelled`` ``(N, T, C)``, normalized windows of the fold's
+    training subjects (fit + validation, labels not read, as ``linear`` does); the probe of
+    :func:`mujo_edge.eval.probe.fit_linear_probe` is fitted on the fit windows' features (penalty chosen on the
+    validation subjects) and its standardization folded into the head: ``W' = W / std``, ``b' = b − W' · mean``,
+    so ``model`` outputs the probe's logits before any fine-tuning step. Tried in the five-dataset pilot of
+    docs/pretraining.md and not the default: it cost 1.6–2.4 points at 2 % on three of five datasets.
+    """
+    adapt_batchnorm(model, x_unlabelled)
+    f_fit, f_val = (predict_features(model, a) for a in (fd.x_fit, fd.x_val))
+    probe = fit_linear_probe(f_fit, fd.y_fit, f_val, fd.y_val, fd.num_classes)
+    w = probe.weight / probe.std[None, :]
+    b = probe.bias - w @ probe.mean
+    with torch.no_grad():
+        model.head.weight.copy_(torch.from_numpy(np.ascontiguousarray(w)).to(model.head.weight.dtype))
+        model.head.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)).to(model.head.bias.dtype))
+    return probe
 
 
 @torch.no_grad()
@@ -336,6 +366,8 @@ def task_key(ctx: Context, task: Task) -> str:
                "norm": cfg.normalization if pre else "fold",
                "ft_lr": cfg.finetune_lr_scale if task.mode == "finetune" or task.mode in BASELINE_MODES else 1.0,
                "adapt_bn": cfg.linear_adapt_bn if task.mode == "linear" else None, "version": 1}
+    if cfg.finetune_head_init != "random" and (task.mode == "finetune" or task.mode in BASELINE_MODES):
+        payload["head_init"] = cfg.finetune_head_init  # added only when set: the random-head runs keep their cache
     if task.mode == "linear":  # only the probe's runs change with it (other modes keep their cached results)
         payload["probe"] = {"solver": "lbfgs-logreg", "l2_grid": list(L2_GRID)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]

@@ -120,3 +120,34 @@ def test_adapt_batchnorm_moves_statistics_not_weights() -> None:
     for k, v in clf.state_dict().items():
         if k in weights:
             assert torch.equal(v, weights[k]), k
+
+
+def test_probe_head_init_outputs_the_probes_logits_and_is_validated(synth_root: Path, random_checkpoint: Path,
+                                                                    tmp_path: Path) -> None:
+    """LP-FT: before any fine-tuning step the classifier's logits are the linear probe's, on unseen windows too."""
+    import torch
+
+    from mujo_edge.data.protocol import FoldData
+    from mujo_edge.data.spec import DEFAULT_SPEC
+    from mujo_edge.eval.evaluate import init_head_from_probe
+    from mujo_edge.models.inference import predict_features, predict_logits
+    from mujo_edge.models.mujo import ImuClassifier, ImuClassifierConfig
+
+    torch.manual_seed(0)
+    clf = ImuClassifier(ImuClassifierConfig(imu={"arch": "resnet1d", "widths": [8, 16]}, num_classes=3))
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.0, (90, 64, 6)).astype(np.float32)
+    y = np.arange(90) % 3
+    x[y == 1, :, 0] += 2.0  # a class the encoder's features can tell apart
+    fd = FoldData(x_fit=x[:60], y_fit=y[:60], x_val=x[60:75], y_val=y[60:75], x_test=x[75:], y_test=y[75:],
+                  spec=DEFAULT_SPEC, num_classes=3, class_names=("a", "b", "c"))
+    probe = init_head_from_probe(clf, fd, x[:75])
+    assert np.allclose(predict_logits(clf, fd.x_test), probe.logits(predict_features(clf, fd.x_test)), atol=1e-3)
+    assert probe.val_f1 > 0.5
+    with pytest.raises(ConfigError, match="finetune_head_init"):
+        _cfg(synth_root, random_checkpoint, tmp_path, finetune_head_init="lp")
+    kw = dict(modes=("finetune",), fractions=(1.0,), folds=(0,), zero_shot=False, max_steps=20)
+    a = run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path / "r", **kw))
+    b = run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path / "r", finetune_head_init="probe", **kw))
+    assert a["runs"][0]["key"] != b["runs"][0]["key"]  # its own cache entry, the random-head run's kept
+    assert b["config"]["finetune_head_init"] == "probe"
