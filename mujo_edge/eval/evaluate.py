@@ -87,7 +87,8 @@ class EvaluateConfig:
     ``seeds``: seeds ``0..seeds-1`` (fraction sampling and model init). ``folds``: fold indices (empty = all ``k``).
     ``checkpoint`` and the ``baselines`` (``{mode: checkpoint}`` for the SSL-baseline modes) may contain
     ``{dataset}``. ``adaptive_seeds``: seed 0 everywhere, the other seeds only where a reported difference is
-    under 2 points.
+    under 2 points. ``finetune_lr_scale`` and ``finetune_head_init`` (:data:`HEAD_INITS`) change ``finetune`` and the
+    SSL-baseline modes alike (encoder learning rate factor; a random head or the linear probe's, LP-FT).
     """
 
     datasets: tuple[str, ...] = ("motionsense",)
