@@ -11,8 +11,7 @@ from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given,
 from mujo_edge.eval.checkpoints import parse_baselines
 from mujo_edge.eval.evaluate import MODES, EvaluateConfig, run_evaluation
 from mujo_edge.eval.report import markdown
-from mujo_edge.eval.targets import check_targets, targets_markdown, update_readme
-from mujo_edge.provenance import atomic_write_text
+from mujo_edge.eval.targets import update_readme
 
 E = EvaluateConfig
 
@@ -83,8 +82,7 @@ def evaluate_cmd(
                        f"({res['seconds']:.1f} s)", err=True)
 
     summary = run_evaluation(cfg, progress)
-    targets = targets_markdown(check_targets(summary))
-    atomic_write_text(out / "targets.md", targets + "\n")
+    targets = (out / "targets.md").read_text().removesuffix("\n")  # written by run_evaluation
     if readme is not None:
         update_readme(readme, "evaluate", markdown(summary) + "\n**Targets**\n\n" + targets)
     if as_json:

@@ -60,6 +60,7 @@ from mujo_edge.errors import ConfigError
 from mujo_edge.eval import report
 from mujo_edge.eval.checkpoints import BASELINE_MODES, checkpoint_for, seen_in_pretraining
 from mujo_edge.eval.probe import L2_GRID, LinearProbe, fit_linear_probe
+from mujo_edge.eval.targets import check_targets, targets_markdown
 from mujo_edge.eval.zeroshot import zero_shot_fold
 from mujo_edge.metrics import scores
 from mujo_edge.models.classifiers import build_classifier
@@ -273,8 +274,7 @@ def finetune_from(ctx: Context, task: Task, ws: WindowSet, fold: Fold, source: s
     torch.manual_seed(task.seed)
     model = _imu_classifier(ctx, ws, pretrained=True, source=source)
     if ctx.cfg.finetune_head_init == "probe":
-        idx = fold.indices(ws)
-        init_head_from_probe(model, fd, fd.spec.normalize(ws.x[np.concatenate([idx["fit"], idx["val"]])]))
+        init_head_from_probe(model, fd, unlabelled_training_windows(ws, fold, fd.spec))
     lr = SupervisedConfig().lr
     params = [{"params": model.encoder.parameters(), "lr": lr * ctx.cfg.finetune_lr_scale},
               {"params": model.head.parameters(), "lr": lr}]
@@ -288,8 +288,7 @@ def init_head_from_probe(model: ImuClassifier, fd: FoldData, x_unlabelled: np.nd
     training subjects (fit + validation, labels not read, as ``linear`` does); the probe of
     :func:`mujo_edge.eval.probe.fit_linear_probe` is fitted on the fit windows' features (penalty chosen on the
     validation subjects) and its standardization folded into the head: ``W' = W / std``, ``b' = b − W' · mean``,
-    so ``model`` outputs the probe's logits before any fine-tuning step. Tried in the five-dataset pilot of
-    docs/pretraining.md and not the default: it cost 1.6–2.4 points at 2 % on three of five datasets.
+    so ``model`` outputs the probe's logits before any fine-tuning step (not the default: docs/pretraining.md).
     """
     adapt_batchnorm(model, x_unlabelled)
     f_fit, f_val = (predict_features(model, a) for a in (fd.x_fit, fd.x_val))
@@ -300,6 +299,13 @@ def init_head_from_probe(model: ImuClassifier, fd: FoldData, x_unlabelled: np.nd
         model.head.weight.copy_(torch.from_numpy(np.ascontiguousarray(w)).to(model.head.weight.dtype))
         model.head.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)).to(model.head.bias.dtype))
     return probe
+
+
+def unlabelled_training_windows(ws: WindowSet, fold: Fold, spec: SensorSpec) -> np.ndarray:
+    """Every window ``(N, T, C)`` of the fold's training subjects (fit + validation, every label fraction), normalized
+    with ``spec``: what BatchNorm statistics are re-estimated on (labels not read)."""
+    idx = fold.indices(ws)
+    return spec.normalize(ws.x[np.concatenate([idx["fit"], idx["val"]])])
 
 
 @torch.no_grad()
@@ -323,8 +329,7 @@ def _linear_encoder(ctx: Context, task: Task, ws: WindowSet, fold: Fold, spec: S
     if key not in ctx.linear_encoders:
         enc = _imu_classifier(ctx, ws, pretrained=True)
         if ctx.cfg.linear_adapt_bn:
-            idx = fold.indices(ws)
-            adapt_batchnorm(enc, spec.normalize(ws.x[np.concatenate([idx["fit"], idx["val"]])]))
+            adapt_batchnorm(enc, unlabelled_training_windows(ws, fold, spec))
         ctx.linear_encoders[key] = enc.eval()
     return ctx.linear_encoders[key]
 
@@ -445,7 +450,8 @@ def _worker_run(task: Task) -> dict[str, Any]:
 
 
 def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int, int], None] | None = None) -> dict[str, Any]:
-    """Run (or resume) the whole grid; write ``results.json``, ``report.md`` and ``f1_vs_fraction.png`` to ``cfg.out``.
+    """Run (or resume) the whole grid; write ``results.json``, ``report.md``, ``targets.md`` (the issue's target check,
+    :mod:`mujo_edge.eval.targets`) and ``f1_vs_fraction.png`` to ``cfg.out``.
 
     Returns the report dict (see :func:`mujo_edge.eval.report.summarize`). ``on_result(result, done, total)``
     is called after every run.
@@ -467,6 +473,7 @@ def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int
             "normalization": cfg.normalization, "git_commit": git_commit()}
     summary = report.summarize(results, cfg, meta)
     report.write_report(summary, out)
+    atomic_write_text(out / "targets.md", targets_markdown(check_targets(summary)) + "\n")
     return summary
 
 
