@@ -38,6 +38,8 @@ def test_evaluate_grid_report_and_cache(synth_root: Path, random_checkpoint: Pat
     assert 0.0 <= zs["mean"] <= 1.0 and zs["n_runs"] == 3
     md = (tmp_path / "ev" / "report.md").read_text()
     assert "| scratch |" in md and "Zero-shot" in md and "Δ finetune − scratch" in md
+    targets = (tmp_path / "ev" / "targets.md").read_text()  # the target check, written by the library call too
+    assert targets.startswith("| target | dataset |") and "| finetune − scratch | motionsense |" in targets
     # second run: every result comes from the cache, unchanged
     again = run_evaluation(cfg)
     assert [r["seconds"] for r in again["runs"]] == [r["seconds"] for r in runs]
