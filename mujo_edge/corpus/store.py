@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from mujo_edge.config import load_json
+from mujo_edge.data.recording import NULL_LABEL
 from mujo_edge.errors import ConfigError, CorruptFileError, DataError, UnknownNameError
 
 FORMAT = "mujo-edge-corpus"
@@ -159,3 +160,21 @@ class CorpusDataset:
 def open_corpus(root: str | Path, split: str | None = None, fields: tuple[str, ...] = ARRAY_FIELDS) -> CorpusDataset:
     """Open a corpus folder: all clips (``split=None``) or the ``"train"`` / ``"val"`` subjects."""
     return CorpusDataset(root, split, fields)
+
+
+def clip_sample_labels(info: dict[str, Any], n: int, rate_hz: float, code: int) -> np.ndarray:
+    """``(n,)`` int16 per-sample labels of a clip whose activity has class ``code``.
+
+    Every sample is ``code``, except in a posture transition whose metadata gives where the movement lies
+    (``params.transition_start_s`` and ``params.transition_s``, clip time): only that span is the transition, the
+    still posture before and after is :data:`~mujo_edge.data.recording.NULL_LABEL`, as unlabelled samples of a real
+    recording are. Windows cut from it then follow the same purity rule as real windows (a real stand-to-sit window
+    is ≥ 80 % movement; a whole-clip label made two of a 5.12-s clip's three windows half still posture).
+    """
+    labels = np.full(n, code, np.int16)
+    params = info.get("params") or {}
+    if "transition_start_s" in params and "transition_s" in params:
+        t = np.arange(n) / rate_hz
+        start = float(params["transition_start_s"])
+        labels[(t < start) | (t > start + float(params["transition_s"]))] = NULL_LABEL
+    return labels

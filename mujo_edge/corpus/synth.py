@@ -27,6 +27,10 @@ from mujo_edge.sim.video import render
 
 log = logging.getLogger(__name__)
 
+#: clip parameters that are times in the simulated motion (``margin_s`` before the clip included); the clip's
+#: metadata gives them in clip time (s from the clip's first sample).
+MOTION_TIME_PARAMS = ("transition_start_s",)
+
 
 @dataclass(frozen=True)
 class ClipJob:
@@ -157,6 +161,9 @@ def synthesize(job: ClipJob, cfg: CorpusConfig, data_root: str | Path | None = N
     video, camera = render(pose, cfg.video, rng)
     texts = captions(m, cfg.clip_seconds, rng, cfg.captions_per_clip)
     params = {k: v for k, v in m.params.items() if isinstance(v, (int, float, str, bool))}
+    for k in MOTION_TIME_PARAMS:  # motion time (margin included) → clip time, s
+        if k in params:
+            params[k] = round(float(params[k]) - cfg.margin_s, 3)
     meta = {"clip_id": job.clip_id, "label": job.activity, "label_index": activity_index(job.activity),
             "subject": job.subject, "source": job.source, "texts": texts, "params": params, "camera": camera,
             "mocap": {k: m.meta[k] for k in ("file", "looped", "loop_period_s", "mirrored", "skeleton")

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 
 from mujo_edge.activities import overlap
-from mujo_edge.corpus.store import open_corpus
+from mujo_edge.corpus.store import clip_sample_labels, open_corpus
 from mujo_edge.data.prepare import prepare, windows_from_recordings
 from mujo_edge.data.recording import Recording
 from mujo_edge.data.spec import IMU_CHANNELS, Normalization, SensorSpec
@@ -40,7 +40,10 @@ CHANNEL_SETS = ("all", "acc", "gyro")
 
 def virtual_windows(corpus_dir: str | Path, classes: dict[str, tuple[str, ...]], site: str, spec: SensorSpec,
                     split: str) -> WindowSet:
-    """WindowSet of corpus clips whose activity belongs to exactly one class, IMU at ``site``, cut with ``spec``."""
+    """WindowSet of corpus clips whose activity belongs to exactly one class, IMU at ``site``, cut with ``spec``.
+
+    Samples are labelled by :func:`~mujo_edge.corpus.store.clip_sample_labels` (a posture transition only where the
+    body moves), so the spec's purity rule applies to virtual windows as it does to real ones."""
     ds = open_corpus(corpus_dir, split=split, fields=("imu",))
     if site not in ds.imu_sites:
         raise DataError(f"corpus {corpus_dir} has no sensor at {site!r}; it has {', '.join(ds.imu_sites)}")
@@ -58,7 +61,7 @@ def virtual_windows(corpus_dir: str | Path, classes: dict[str, tuple[str, ...]],
             continue
         imu = ds[i]["imu"][:, s]
         recs.append(Recording("corpus", info["subject"], info["clip_id"], rate, IMU_CHANNELS, imu,
-                              np.full(len(imu), act_to_class[info["label"]], np.int16), site))
+                              clip_sample_labels(info, len(imu), rate, act_to_class[info["label"]]), site))
     if not recs:
         raise DataError(f"corpus {corpus_dir} ({split}) has no clip of {sorted(act_to_class)}")
     return windows_from_recordings(recs, spec, "corpus", names, site)

@@ -201,3 +201,46 @@ def test_virtual_windows_go_through_the_sensor_spec(tiny, tmp_path):
     assert mujo_edge.corpus.open(waist_only)[0]["imu"].shape == (256, 1, 6)
     with pytest.raises(DataError, match="no sensor at 'thigh_right'"):
         virtual_windows(waist_only, classes, "thigh_right", DEFAULT_SPEC, "train")
+
+
+def test_a_transition_clip_is_labelled_only_where_the_body_moves(tmp_path):
+    """Sit-to-stand / stand-to-sit clips record where the movement lies (clip time); per-sample labels mark only that
+    span, so windows cut from them follow the real datasets' purity rule instead of being half still posture."""
+    from mujo_edge.corpus.store import clip_sample_labels
+    from mujo_edge.data import DEFAULT_SPEC
+    from mujo_edge.data.recording import NULL_LABEL
+    from mujo_edge.eval.realism import virtual_windows
+
+    cfg = CorpusConfig(sources=("procedural",), activities=("sit_to_stand", "stand_to_sit", "sitting"), hours=0.012,
+                       seed=4, shard_clips=4, procedural_subjects=6)
+    out = tmp_path / "transitions"
+    build_corpus(out, cfg, workers=1)
+    ds = mujo_edge.corpus.open(out)
+    rate, n = cfg.rate_hz, cfg.samples
+    t = np.arange(n) / rate
+    expected_windows = {"sit_to_stand": 0, "stand_to_sit": 0, "sitting": 0}
+    seen = set()
+    for i in range(len(ds)):
+        info = ds.clip_info(i)
+        labels = clip_sample_labels(info, n, rate, 7)
+        starts = range(0, n - DEFAULT_SPEC.window + 1, DEFAULT_SPEC.hop)
+        pure = sum(np.mean(labels[s:s + DEFAULT_SPEC.window] == 7) >= DEFAULT_SPEC.purity for s in starts)
+        if info["label"] == "sitting":
+            assert (labels == 7).all() and "transition_start_s" not in info["params"]
+            expected_windows["sitting"] += pure
+            continue
+        seen.add(info["label"])
+        start, dur = info["params"]["transition_start_s"], info["params"]["transition_s"]
+        assert 0.0 <= start and start + dur <= cfg.clip_seconds  # clip time, inside the clip
+        span = (t >= start) & (t <= start + dur)
+        np.testing.assert_array_equal(labels == 7, span)
+        assert (labels[~span] == NULL_LABEL).all()
+        z = ds[i]["pose"][:, 0, 2]  # pelvis height, m
+        assert np.ptp(z[span]) > 0.15  # the body rises or sits down inside the span ...
+        assert np.ptp(z[t < start]) < 0.01 and np.ptp(z[t > start + dur]) < 0.01  # ... and is still outside it
+        expected_windows[info["label"]] += pure
+    assert seen == {"sit_to_stand", "stand_to_sit"}
+    classes = {"sit_to_stand": ("sit_to_stand",), "stand_to_sit": ("stand_to_sit",), "sitting": ("sitting",)}
+    ws = {split: virtual_windows(out, classes, "waist", DEFAULT_SPEC, split) for split in ("train", "val")}
+    counts = {c: sum(int((w.y == k).sum()) for w in ws.values()) for k, c in enumerate(classes)}
+    assert counts == expected_windows and counts["sitting"] > 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy.spatial.transform import Rotation
@@ -133,6 +135,24 @@ def test_stairs_climb_one_riser_per_step_in_a_push(activity: str) -> None:
     vz = np.gradient(z) * RATE
     # the body does not glide at constant speed: its vertical speed varies within every step
     assert np.std(vz[50:-50]) > 0.3 * abs(np.mean(vz[50:-50]))
+
+
+@pytest.mark.parametrize("stepwise", [1.0, 0.6, 0.35])
+def test_stair_height_climbs_one_riser_per_step_and_only_stepwise_climbing_stops(stepwise: float) -> None:
+    """``GaitSpec.stepwise``: the share of each riser climbed in a push; the rest is climbed evenly, so the body's
+    vertical speed never drops below (1 − stepwise) of the mean — and its vertical acceleration shrinks with it."""
+    from mujo_edge.sim.procedural.gait import GaitSpec, _stair_height
+
+    g = GaitSpec(1.7, 0.28, duty=0.62, land_ahead=0.8, heel_strike_deg=0.0, toe_off_deg=-20.0, riser=0.17,
+                 rise_share=0.8, stepwise=stepwise)
+    steps = np.linspace(0.0, 8.0, 8001)
+    z = _stair_height(g, steps)
+    np.testing.assert_allclose(z[1000::1000] - z[:-1000:1000], 0.17, atol=1e-9)  # one riser per whole step
+    rate = np.gradient(z, steps)  # m per step
+    assert rate.min() == pytest.approx((1.0 - stepwise) * 0.17, abs=1e-3)  # stops only if climbed wholly stepwise
+    accel = np.gradient(rate, steps)
+    full = np.gradient(np.gradient(_stair_height(dataclasses.replace(g, stepwise=1.0), steps), steps), steps)
+    assert np.abs(accel).max() == pytest.approx(stepwise * np.abs(full).max(), rel=1e-6)
 
 
 def test_belt_devices_are_worn_sideways_as_often_as_configured() -> None:

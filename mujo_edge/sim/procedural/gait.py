@@ -10,7 +10,8 @@ A gait is built like a biomechanics textbook describes it, then solved by invers
   follows an inverted pendulum in walking (highest at mid-stance, 4-5 cm excursion), a spring-mass
   bounce (ground force zero at touchdown, peaking mid-stance) with ballistic flight (``z̈ = −g``) in
   running, and rises or falls one riser per step on stairs
-  (going up, the stance leg lifts the body onto the new step in a push after footfall; going down, the body
+  (going up, the stance leg lifts the body onto the new step in a push after footfall, over a steady climb
+  that keeps it moving between steps; going down, the body
   is lowered before the lower foot lands — so a stair step has its own vertical acceleration pattern);
   it sways sideways over the supporting foot and rotates with the leading leg;
 * hip and knee angles come from 3-D two-link IK of each leg, ankles from the foot orientation; arms
@@ -57,6 +58,7 @@ class GaitSpec:
     soft: float = 0.97  # leg IK: reach beyond this share of the leg length is compressed smoothly (no knee snap)
     rise_share: float = 0.0  # stairs: share of each step in which the body climbs / lowers its riser (0 = evenly)
     surge: float = 0.0  # stairs: share of the forward progress made in that same part of the step
+    stepwise: float = 1.0  # stairs: share of the riser climbed / lowered step by step (the rest evenly, no stops)
 
 
 def _foot_points(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -249,7 +251,12 @@ def _stair_height(g: GaitSpec, steps: np.ndarray) -> np.ndarray:
     ``rise_share`` is 0)."""
     if g.riser == 0.0 or g.rise_share <= 0.0:
         return g.riser * (steps - g.duty)
-    return g.riser * _stair_steps(g, steps)
+    stair = _stair_steps(g, steps)
+    if g.stepwise >= 1.0:
+        return g.riser * stair
+    grid = np.linspace(0.0, 1.0, 256, endpoint=False)
+    even = steps + float(np.mean(_stair_steps(g, grid) - grid))  # the same mean height, climbed at a constant rate
+    return g.riser * (g.stepwise * stair + (1.0 - g.stepwise) * even)
 
 
 def _spring_mass(ctx: Context, g: GaitSpec, ph: np.ndarray) -> np.ndarray:
@@ -381,14 +388,15 @@ def running(ctx: Context) -> Program:
 
 @generator("stairs_up")
 def stairs_up(ctx: Context) -> Program:
-    """Climbing stairs step over step, 1.4-2.0 steps/s, risers 15-19 cm, treads 26-31 cm."""
+    """Climbing stairs step over step, 1.4-2.0 steps/s, risers 15-19 cm, treads 26-31 cm; 35-70 % of each riser
+    climbed in a push after footfall, the rest at a constant rate (the body does not stop between steps)."""
     cad = ctx.tempo(1.4, 2.0)
     riser = ctx.uniform(0.15, 0.19)
     g = GaitSpec(cad, ctx.uniform(0.26, 0.31), duty=ctx.uniform(0.6, 0.66), land_ahead=ctx.uniform(0.7, 0.9),
                  heel_strike_deg=0.0, toe_off_deg=-ctx.uniform(15, 25), flat_from=0.0, flat_until=0.7,
                  clearance=ctx.uniform(0.05, 0.1), bounce=ctx.uniform(0.015, 0.025), sway=ctx.uniform(0.015, 0.03),
                  step_width=_width(ctx, 0.06, 0.09), riser=riser, reach=0.97, rise_share=ctx.uniform(0.7, 0.95),
-                 surge=ctx.uniform(0.4, 0.8))
+                 surge=ctx.uniform(0.4, 0.8), stepwise=ctx.uniform(0.35, 0.7))
     prog = gait_program(ctx, g, arm_amp=ctx.uniform(6, 14), elbow=ctx.uniform(15, 30), elbow_amp=5.0,
                         arm_offset=3.0, lean=ctx.style.lean_deg + ctx.uniform(5, 12), rot_amp=ctx.uniform(5, 10),
                         obliq=ctx.uniform(5, 10))  # hip hiking: more pelvic rotation and obliquity than level walking

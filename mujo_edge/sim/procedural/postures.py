@@ -142,13 +142,17 @@ def _transition(ctx: Context, up: bool) -> Program:
     seat = (hip_y - hy, hip_z - hz)
     stand = (-hy, ctx.standing_height() - 0.01)
     lean = ctx.uniform(25, 45)
+    # the movement itself (trunk flexion, seat-off or seat contact, extension) is faster than the labelled span:
+    # 1.2-2.0 s in healthy adults, the rest of the span is preparing and settling
+    move = min(ctx.uniform(1.2, 2.0) / ctx.style.tempo, dur)
+    m0 = t0 + (dur - move) * ctx.uniform(0.2, 0.7)
     if up:  # seated, lean forward, seat-off at peak lean, rise while straightening the trunk
-        keys_t = [0.0, t0, t0 + 0.35 * dur, t0 + dur]
+        keys_t = [0.0, m0, m0 + 0.35 * move, m0 + move]
         ys, zs = [seat[0], seat[0], seat[0] + 0.05, stand[0]], [seat[1], seat[1], seat[1] + 0.01, stand[1]]
         tilt = [p["tilt"], p["tilt"], lean, 2.0]
         trunk = [p["trunk"], p["trunk"], 10.0, 2.0]
     else:  # stand, lean and lower under control, sit back and straighten
-        keys_t = [0.0, t0, t0 + 0.7 * dur, t0 + dur]
+        keys_t = [0.0, m0, m0 + 0.7 * move, m0 + move]
         ys, zs = [stand[0], stand[0], seat[0] + 0.05, seat[0]], [stand[1], stand[1], seat[1] + 0.01, seat[1]]
         tilt = [2.0, 2.0, lean, p["tilt"]]
         trunk = [2.0, 2.0, 10.0, p["trunk"]]
@@ -165,8 +169,11 @@ def _transition(ctx: Context, up: bool) -> Program:
         a[f"elbow_flex_{side}"] = (60.0 if push else 20.0) + ctx.smooth_noise(3.0, 0.3)
     _head(ctx, a)
     yaw = ctx.uniform(-np.pi, np.pi)
+    # transition_start_s / transition_s: where the movement lies in the motion's time (s); the corpus turns the
+    # start into clip time, and per-sample labels (corpus realism) mark only that span as the transition
     return Program(a, root=explicit_root(ctx, y, z, yaw), yaw=yaw, smooth_hz=1e9,
-                   params={"transition_s": round(dur, 2), "form": "pushing off with the hands" if push else "hands free"})
+                   params={"transition_start_s": round(t0, 3), "transition_s": round(dur, 3),
+                           "form": "pushing off with the hands" if push else "hands free"})
 
 
 @generator("sit_to_stand")
