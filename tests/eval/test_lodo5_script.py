@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,16 @@ def test_the_whole_pipeline_runs_leaves_the_dataset_out_and_resumes(require_data
     first = {r["key"]: r for r in summary["runs"]}
     assert [r for r in runs if r["key"] in first] == [first[r["key"]] for r in runs if r["key"] in first]
     assert len([r for r in runs if r["key"] in first]) == len(first)  # seed 0 reused, not run again
+
+    # PRETRAIN_SEED re-seeds every pretraining run (recorded in the checkpoint), MODES picks the evaluated modes
+    shutil.copytree(out / "corpus0.02h", tmp_path / "reseeded" / "corpus0.02h")
+    reseeded = _run(tmp_path / "reseeded", "", data, PRETRAIN_SEED="1", MODES="scratch,finetune")
+    assert reseeded.returncode == 0, reseeded.stderr[-3000:]
+    assert "== corpus: 0 s" in reseeded.stdout  # the copied corpus is used, not rebuilt
+    for recipe in ("mujo", "simclr", "limu", "multitask"):
+        meta = json.loads((tmp_path / "reseeded" / "lodo" / f"{recipe}-no-hmp" / "checkpoint.json").read_text())
+        assert meta["extra"]["pretrain"]["seed"] == 1
+        seed0 = json.loads((out / "lodo" / f"{recipe}-no-hmp" / "checkpoint.json").read_text())
+        assert seed0["extra"]["pretrain"]["seed"] == 0 and seed0["weights_sha256"] != meta["weights_sha256"]
+    modes1 = {r["mode"] for r in json.loads((tmp_path / "reseeded" / "lodo5" / "results.json").read_text())["runs"]}
+    assert modes1 == {"scratch", "finetune", "zeroshot"}
