@@ -9,6 +9,13 @@ which passes slow motion and gravity unchanged (``T(0) = 1``), amplifies motion 
 ``f_n`` by about ``1 / 2ζ`` (the bounce of a phone in a pocket at every footfall) and attenuates faster
 vibration. :class:`CouplingModel` draws ``(f_n, ζ)`` per placement from ranges per mount type;
 :func:`couple` applies the filter to a world-frame acceleration ``(T, 3)`` m/s² sampled at ``rate_hz``.
+
+The same spring lets a belt device *rock*: it hangs from its clip or holster loop, so the
+deflection of its centre relative to the body, ``x(s) = −a(s) / (s² + 2ζω·s + ω²)``, turns it about that edge by
+``x⊥ / lever`` radians (:func:`rocking`). A rigid kinematic segment turns smoothly with the gait; a phone on a belt
+jolts at every footfall, which real waist and hip gyroscopes show (UCI-HAPT waist, USC-HAD hip: angular-rate
+magnitude SD within a 2.56-s walking or stairs window 0.32-0.63 rad/s, median over windows, against 0.08-0.29 for
+rigidly mounted virtual belt devices; at the thigh pocket real and virtual already agree, 1.00 and 0.89).
 """
 
 from __future__ import annotations
@@ -26,13 +33,16 @@ class CouplingModel:
     """Natural frequency (Hz) and damping ratio ranges of loosely worn devices, per mount (``enabled=False``: rigid).
 
     Defaults: trouser pocket 3-8 Hz, ζ 0.15-0.4; belt clip / holster 6-15 Hz, ζ 0.2-0.5; watch strap 10-25 Hz,
-    ζ 0.3-0.6; chest / limb straps and head-worn devices are rigid.
+    ζ 0.3-0.6; chest / limb straps and head-worn devices are rigid. ``belt_lever_m``: distance from the clip a belt
+    device hangs from to its centre, m (0: it translates without rocking); pocket phones (pressed against the thigh
+    by the fabric, whose gyroscope already matches real thigh pockets) and watches do not rock.
     """
 
     enabled: bool = True
     pocket: tuple[float, float, float, float] = (3.0, 8.0, 0.15, 0.4)
     belt: tuple[float, float, float, float] = (6.0, 15.0, 0.2, 0.5)
     watch: tuple[float, float, float, float] = (10.0, 25.0, 0.3, 0.6)
+    belt_lever_m: float = 0.025
 
     def __post_init__(self) -> None:
         for name in ("pocket", "belt", "watch"):
@@ -40,6 +50,8 @@ class CouplingModel:
             if not (0 < f0 <= f1 and 0 < z0 <= z1):
                 raise ConfigError(f"coupling {name} must be (f_min, f_max, zeta_min, zeta_max) with 0 < min <= max, "
                                   f"got {getattr(self, name)}")
+        if self.belt_lever_m < 0:
+            raise ConfigError(f"coupling belt_lever_m must be >= 0 m (0 = no rocking), got {self.belt_lever_m}")
 
     def draw(self, mount: str, rng: np.random.Generator) -> tuple[float, float] | None:
         """``(f_n Hz, ζ)`` for a device worn as ``mount``, or None (rigid)."""
@@ -58,3 +70,20 @@ def couple(acc: np.ndarray, rate_hz: float, natural_hz: float, damping: float) -
     zi = signal.lfilter_zi(b, a)[:, None] * acc[:1]  # start at rest relative to the body
     out, _ = signal.lfilter(b, a, acc, axis=0, zi=zi)
     return out
+
+
+def rocking(acc: np.ndarray, rate_hz: float, natural_hz: float, damping: float, lever_m: float,
+            axis: np.ndarray) -> np.ndarray:
+    """Rotation vectors ``(T, 3)`` (world frame, rad) of a loose device rocking about the edge it is held by.
+
+    ``acc (T, 3)``: world-frame acceleration of the mounting point, m/s², at ``rate_hz``; ``axis (T, 3)``: unit
+    vector from that edge towards the device's centre (world frame). The centre's deflection relative to the body
+    ``x = −a / (s² + 2ζω·s + ω²)`` (zero when the body does not accelerate) turns the device by ``axis × x / lever_m``.
+    """
+    if lever_m <= 0 or natural_hz >= 0.45 * rate_hz:
+        return np.zeros_like(acc)
+    w = 2 * np.pi * natural_hz
+    b, a = signal.bilinear([-1.0], [1.0, 2 * damping * w, w * w], fs=rate_hz)
+    zi = signal.lfilter_zi(b, a)[:, None] * acc[:1]  # in equilibrium with the first sample
+    x, _ = signal.lfilter(b, a, acc, axis=0, zi=zi)
+    return np.cross(axis, x) / lever_m

@@ -23,7 +23,7 @@ from scipy.spatial.transform import Rotation
 from mujo_edge.data.spec import STANDARD_GRAVITY
 from mujo_edge.errors import ConfigError, UnknownNameError
 from mujo_edge.placements import PLACEMENTS, check_placement
-from mujo_edge.sim.coupling import CouplingModel, couple
+from mujo_edge.sim.coupling import CouplingModel, couple, rocking
 from mujo_edge.sim.impacts import ClipImpacts, ImpactModel, impact_acceleration
 from mujo_edge.sim.kinematics import angular_velocity_body, qconj, qmul, qrot, second_derivative
 from mujo_edge.sim.motion import Motion
@@ -150,7 +150,8 @@ class IMUConfig:
 class Placement:
     """A sensor resolved for one clip: segment joint index, offset (m, segment frame), mount quaternion, the
     optional second segment (joint index, weight) whose orientation it partly follows, and the loose-mounting
-    resonance ``(natural frequency Hz, damping ratio)`` (None: rigid)."""
+    resonance ``(natural frequency Hz, damping ratio)`` (None: rigid), the lever (m) it rocks with (belt devices;
+    0: no rocking) and the unit vector (segment frame) from the edge it hangs from towards its centre."""
 
     site: str
     joint: int
@@ -158,6 +159,8 @@ class Placement:
     mount: np.ndarray
     follow: tuple[int, float] | None = None
     coupling: tuple[float, float] | None = None
+    lever_m: float = 0.0
+    hang: np.ndarray | None = None
 
 
 def nominal_mount(d: SiteDef) -> np.ndarray:
@@ -224,7 +227,10 @@ def place_sensors(motion: Motion, cfg: IMUConfig, rng: np.random.Generator) -> l
         mount = (nominal_mount(d) if mode == "aligned" and cfg.jitter_deg == 0
                  else (around * Rotation.from_quat(mount_rotation(d, mode, rng, cfg.jitter_deg, cfg.belt_landscape_share))).as_quat())
         follow = None if d.follow is None else (JOINT_INDEX[d.follow[0]], float(d.follow[1]))
-        out.append(Placement(name, JOINT_INDEX[d.segment], offset, mount, follow, cfg.coupling.draw(d.mount, rng)))
+        coupling = cfg.coupling.draw(d.mount, rng)
+        lever = cfg.coupling.belt_lever_m if coupling is not None and d.mount == "belt" else 0.0
+        hang = -np.asarray(d.up, dtype=float) / np.linalg.norm(d.up)  # hangs from its upper edge (the clip)
+        out.append(Placement(name, JOINT_INDEX[d.segment], offset, mount, follow, coupling, lever, hang))
     return out
 
 
@@ -245,6 +251,10 @@ def ideal_imu(motion: Motion, placements: list[Placement], gravity: float = STAN
         if impacts is not None:
             acc_world = acc_world + impact_acceleration(impacts, JOINTS[p.joint])
         if p.coupling is not None:
+            if p.lever_m > 0 and p.hang is not None:  # a belt device rocks about its clip
+                axis = qrot(r_seg, np.broadcast_to(p.hang, pos.shape))
+                rot = rocking(acc_world, motion.rate_hz, *p.coupling, p.lever_m, axis)
+                q_s = qmul(Rotation.from_rotvec(rot).as_quat(), q_s)
             acc_world = couple(acc_world, motion.rate_hz, *p.coupling)
         out[:, k, :3] = qrot(qconj(q_s), acc_world - g)
         out[:, k, 3:] = angular_velocity_body(q_s, motion.rate_hz)

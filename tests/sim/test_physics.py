@@ -9,6 +9,7 @@ from scipy.spatial.transform import Rotation
 from mujo_edge.data.spec import STANDARD_GRAVITY
 from mujo_edge.errors import ConfigError, UnknownNameError
 from mujo_edge.placements import PLACEMENTS
+from mujo_edge.sim.coupling import CouplingModel
 from mujo_edge.sim.imu import IMUConfig, ideal_imu, place_sensors
 from mujo_edge.sim.kinematics import axis_angle, forward_kinematics, qmul, qrot
 from mujo_edge.sim.motion import Motion
@@ -27,8 +28,10 @@ def body_motion(n: int, root_pos: np.ndarray, root_rot: np.ndarray, angles: dict
 
 
 def imu_of(m: Motion, orientation: str = "random", seed: int = 0) -> tuple[np.ndarray, list]:
+    # rigid rotation checks: belt devices do not rock here (rocking has its own tests in test_realism_features)
     cfg = IMUConfig(orientation=orientation, jitter_deg=0.0 if orientation == "aligned" else 8.0,
-                    position_jitter_m=0.0 if orientation == "aligned" else 0.01, noise=NoiseModel.ideal())
+                    position_jitter_m=0.0 if orientation == "aligned" else 0.01, noise=NoiseModel.ideal(),
+                    coupling=CouplingModel(belt_lever_m=0.0))
     pl = place_sensors(m, cfg, np.random.default_rng(seed))
     return ideal_imu(m, pl, G), pl
 

@@ -11,7 +11,7 @@ from scipy.spatial.transform import Rotation
 from mujo_edge.data.spec import STANDARD_GRAVITY
 from mujo_edge.errors import ConfigError
 from mujo_edge.placements import PLACEMENTS
-from mujo_edge.sim.coupling import CouplingModel, couple
+from mujo_edge.sim.coupling import CouplingModel, couple, rocking
 from mujo_edge.sim.impacts import ImpactModel, attenuation, draw_impacts, impact_acceleration, landings
 from mujo_edge.sim.imu import SITES, IMUConfig, ideal_imu, mount_rotation, place_sensors
 from mujo_edge.sim.kinematics import forward_kinematics
@@ -57,6 +57,46 @@ def test_loose_mounting_passes_slow_motion_and_resonates_at_its_natural_frequenc
             assert abs(gain - np.sqrt(1 + 0.4 ** 2) / 0.4) < 0.1
     assert CouplingModel(enabled=False).draw("pocket", np.random.default_rng(0)) is None
     assert CouplingModel().draw("strap", np.random.default_rng(0)) is None
+
+
+def test_a_loose_device_rocks_about_the_edge_it_hangs_from_when_the_body_jolts() -> None:
+    """``rocking``: a sideways jolt turns the device about the axis normal to the jolt and to its hanging
+    direction, by an angle inversely proportional to the lever, and it settles back; a jolt along the hanging
+    direction, a constant acceleration or a rigid (lever 0) mount do not turn it."""
+    n = 600
+    down = np.tile([0.0, 0.0, -1.0], (n, 1))
+    jolt = np.zeros((n, 3))
+    jolt[200:206, 0] = 30.0  # a 60-ms, 3-g sideways shock (a footfall)
+    rot = rocking(jolt, RATE, 10.0, 0.3, 0.025, down)
+    assert np.abs(rot[:, [0, 2]]).max() < 1e-12 and np.abs(rot[:, 1]).max() > np.radians(1.0)  # about y only
+    assert np.abs(rot[:200]).max() < 1e-12 and np.abs(rot[-50:]).max() < 1e-3 * np.abs(rot).max()  # settles back
+    np.testing.assert_allclose(rocking(jolt, RATE, 10.0, 0.3, 0.0125, down), 2.0 * rot, rtol=1e-9, atol=1e-15)
+    vertical = np.zeros((n, 3))
+    vertical[200:206, 2] = 30.0
+    assert np.abs(rocking(vertical, RATE, 10.0, 0.3, 0.025, down)).max() < 1e-12
+    steady = np.tile([2.0, 0.0, 0.0], (n, 1))  # leaning into a steady acceleration: a constant tilt, no rate of turn
+    tilt = rocking(steady, RATE, 10.0, 0.3, 0.025, down)
+    np.testing.assert_allclose(tilt, tilt[:1].repeat(n, 0), atol=1e-12)
+    assert not rocking(jolt, RATE, 10.0, 0.3, 0.0, down).any()
+    with pytest.raises(ConfigError, match="belt_lever_m"):
+        CouplingModel(belt_lever_m=-0.01)
+
+
+def test_a_walking_phone_on_a_belt_rocks_and_one_in_a_pocket_does_not() -> None:
+    """Rocking reaches the gyroscope of belt devices: the angular-rate magnitude varies more within a walking clip
+    than a rigid mount's, while its mean stays near the segment's; a pocket phone only translates on its spring."""
+    walk = generate("walking", Style.sample("proc_0003", np.random.default_rng(3)), 6.0, RATE, np.random.default_rng(4))
+    cfg = IMUConfig(sites=("waist", "hip_right", "thigh_right"), noise=NoiseModel.ideal())
+    pl = place_sensors(walk, cfg, np.random.default_rng(0))
+    assert all(p.coupling is not None for p in pl)
+    assert [p.lever_m for p in pl] == [cfg.coupling.belt_lever_m] * 2 + [0.0] and cfg.coupling.belt_lever_m > 0
+    rigid = [dataclasses.replace(p, lever_m=0.0) for p in pl]
+    shocks = draw_impacts(walk, cfg.impacts, np.random.default_rng(1))
+    loose_w = np.linalg.norm(ideal_imu(walk, pl, G, shocks)[:, :, 3:], axis=-1)
+    rigid_w = np.linalg.norm(ideal_imu(walk, rigid, G, shocks)[:, :, 3:], axis=-1)
+    assert (loose_w.std(0)[:2] > 1.1 * rigid_w.std(0)[:2]).all()
+    np.testing.assert_allclose(loose_w.mean(0)[:2], rigid_w.mean(0)[:2], rtol=0.35)
+    np.testing.assert_array_equal(loose_w[:, 2], rigid_w[:, 2])
 
 
 def test_watch_either_way_round_rotates_the_signal_by_180_degrees_about_the_face_normal() -> None:
@@ -153,6 +193,40 @@ def test_stair_height_climbs_one_riser_per_step_and_only_stepwise_climbing_stops
     accel = np.gradient(rate, steps)
     full = np.gradient(np.gradient(_stair_height(dataclasses.replace(g, stepwise=1.0), steps), steps), steps)
     assert np.abs(accel).max() == pytest.approx(stepwise * np.abs(full).max(), rel=1e-6)
+
+
+@pytest.mark.parametrize("riser, peak", [(0.17, 0.4), (-0.17, 0.62)])
+def test_stair_steps_start_gently_or_stop_hard_and_descents_land_at_full_speed(riser: float, peak: float) -> None:
+    """``GaitSpec.rise_peak``: real stair steps have a positively skewed vertical acceleration at the waist (a
+    short, hard push up or stop on landing, a long gentle rest), which a symmetric minimum-jerk step lacks; going
+    down, the foot lands while the body sinks fastest and the stance leg brakes it."""
+    from mujo_edge.sim.procedural.gait import GaitSpec, _stair_height
+
+    g = GaitSpec(1.7, 0.28, duty=0.62, land_ahead=0.8, heel_strike_deg=0.0, toe_off_deg=-20.0, riser=riser,
+                 rise_share=0.8, rise_peak=peak)
+    steps = np.linspace(0.0, 8.0, 8001)
+    z = _stair_height(g, steps)
+    np.testing.assert_allclose(z[1000::1000] - z[:-1000:1000], riser, atol=1e-9)  # still one riser per step
+    rate = np.gradient(z, steps)
+    accel = np.gradient(rate, steps)
+    assert accel.max() > 1.4 * -accel.min()  # upward peaks (push, braking) beat the downward ones
+    sym = np.gradient(np.gradient(_stair_height(dataclasses.replace(g, rise_peak=0.5), steps), steps), steps)
+    assert sym.max() == pytest.approx(-sym.min(), rel=0.02)
+    if riser < 0:
+        footfalls = rate[1000:-1:1000]
+        assert (footfalls < 0.9 * rate.min()).all()  # landing within 10 % of the fastest sinking
+
+
+def test_walking_loses_and_regains_forward_speed_at_every_step() -> None:
+    """``GaitSpec.speed_swing``: the pelvis brakes at every footfall and is pushed on at toe-off, so its horizontal
+    speed swings by about a tenth of the walking speed (gait-lab centre-of-mass data: 8-15 %), not a steady glide."""
+    for seed in range(3):
+        m = generate("walking", Style.sample("proc_0003", np.random.default_rng(seed)), 6.0, RATE,
+                     np.random.default_rng(seed + 10))
+        p = m.positions[:, JOINT_INDEX["pelvis"], :2]
+        v = np.linalg.norm(np.gradient(p, axis=0) * RATE, axis=1)[50:-50]
+        swing = (np.percentile(v, 98) - np.percentile(v, 2)) / 2 / v.mean()
+        assert 0.07 < swing < 0.2, swing
 
 
 def test_belt_devices_are_worn_sideways_as_often_as_configured() -> None:

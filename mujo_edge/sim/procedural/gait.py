@@ -59,6 +59,8 @@ class GaitSpec:
     rise_share: float = 0.0  # stairs: share of each step in which the body climbs / lowers its riser (0 = evenly)
     surge: float = 0.0  # stairs: share of the forward progress made in that same part of the step
     stepwise: float = 1.0  # stairs: share of the riser climbed / lowered step by step (the rest evenly, no stops)
+    rise_peak: float = 0.5  # stairs: where in that part of the step the vertical speed peaks (0.5 = symmetric)
+    speed_swing: float = 0.06  # forward speed lost and regained at every step (braking, propulsion), × step length
 
 
 def _foot_points(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
@@ -113,15 +115,15 @@ def build_gait(ctx: Context, g: GaitSpec, ph: np.ndarray, upper: dict[str, np.nd
     ls = g.step_length
     surge_mean = 0.0
     if g.riser != 0.0 and g.rise_share > 0.0:
-        surge_mean = float(np.mean(_stair_steps(g, 2.0 * ph) - 2.0 * ph))
+        surge_mean = float(np.mean(_stair_steps(g, 2.0 * ph, skewed=False) - 2.0 * ph))
 
     def pelvis_path(phv: np.ndarray) -> np.ndarray:
         """Pelvis position ``(len(phv), 3)`` in the heading frame (+y forward), height relative to ``z0``."""
-        y = 2.0 * ls * phv + (0.06 * ls / (4 * np.pi)) * np.sin(4 * np.pi * (phv - g.duty / 2))
+        y = 2.0 * ls * phv + (g.speed_swing * ls / (4 * np.pi)) * np.sin(4 * np.pi * (phv - g.duty / 2))
         x = g.sway * np.sin(2 * np.pi * (phv - (g.duty / 2 - 0.25)))
         steps = 2.0 * phv
         if g.riser != 0.0 and g.rise_share > 0.0:  # stairs: the body also surges forward while it climbs or lowers
-            y = y + g.surge * ls * (_stair_steps(g, steps) - steps - surge_mean)
+            y = y + g.surge * ls * (_stair_steps(g, steps, skewed=False) - steps - surge_mean)
         if g.running:
             z_rel = _spring_mass(ctx, g, phv)
         else:
@@ -238,12 +240,25 @@ def _joint_swing(ctx: Context, g: GaitSpec, side: str, swing_info: tuple[np.ndar
         out[swing] = val
 
 
-def _stair_steps(g: GaitSpec, steps: np.ndarray) -> np.ndarray:
+def _skewed_minimum_jerk(x: np.ndarray, peak: float) -> np.ndarray:
+    """0 → 1 over ``x`` in [0, 1] like :func:`minimum_jerk`, with the speed peaking near ``x = peak`` instead of 0.5:
+    the side of the peak that is shorter carries the larger acceleration (``peak`` 0.75: a long, gentle start and a
+    short, hard stop)."""
+    if abs(peak - 0.5) < 1e-9:
+        return minimum_jerk(x)
+    if peak > 0.5:
+        return minimum_jerk(x ** (np.log(0.5) / np.log(peak)))
+    return 1.0 - minimum_jerk((1.0 - x) ** (np.log(0.5) / np.log(1.0 - peak)))
+
+
+def _stair_steps(g: GaitSpec, steps: np.ndarray, skewed: bool = True) -> np.ndarray:
     """Steps completed (a stair profile of ``steps``, footfalls counted continuously): each step's progress is made
-    in the ``rise_share`` of the step after footfall (up) or in the share before it (down)."""
-    u = steps - 1.0 + (g.rise_share if g.riser < 0 else 0.0)
+    in the ``rise_share`` of the step after footfall (up) or around it (down: the footfall falls at ``rise_peak`` of
+    that share, where the body sinks fastest, and the stance leg brakes the rest — weight acceptance), with the
+    vertical speed peaking at ``rise_peak`` of it."""
+    u = steps - 1.0 + (g.rise_share * g.rise_peak if g.riser < 0 else 0.0)
     n = np.floor(u)
-    return n + minimum_jerk(np.clip((u - n) / g.rise_share, 0.0, 1.0))
+    return n + _skewed_minimum_jerk(np.clip((u - n) / g.rise_share, 0.0, 1.0), g.rise_peak if skewed else 0.5)
 
 
 def _stair_height(g: GaitSpec, steps: np.ndarray) -> np.ndarray:
@@ -350,7 +365,7 @@ def walking(ctx: Context) -> Program:
                  heel_strike_deg=ctx.uniform(12, 20), toe_off_deg=-ctx.uniform(30, 40),
                  bounce=ctx.uniform(0.018, 0.026) * ls / 0.7, sway=ctx.uniform(0.015, 0.03),
                  step_width=_width(ctx, 0.05, 0.08), reach=0.995, soft=0.99, swing_peak=ctx.uniform(0.25, 0.35),
-                 knee_peak=ctx.uniform(57, 67), hip_rot=ctx.uniform(4, 8))
+                 knee_peak=ctx.uniform(57, 67), hip_rot=ctx.uniform(4, 8), speed_swing=0.2)
     prog = gait_program(ctx, g, arm_amp=ctx.uniform(10, 22) * ctx.style.arm_swing, elbow=ctx.uniform(12, 25),
                         elbow_amp=6.0, arm_offset=2.0, lean=ctx.style.lean_deg, rot_amp=ctx.uniform(4, 8),
                         obliq=ctx.uniform(4, 7))
@@ -396,7 +411,7 @@ def stairs_up(ctx: Context) -> Program:
                  heel_strike_deg=0.0, toe_off_deg=-ctx.uniform(15, 25), flat_from=0.0, flat_until=0.7,
                  clearance=ctx.uniform(0.05, 0.1), bounce=ctx.uniform(0.015, 0.025), sway=ctx.uniform(0.015, 0.03),
                  step_width=_width(ctx, 0.06, 0.09), riser=riser, reach=0.97, rise_share=ctx.uniform(0.7, 0.95),
-                 surge=ctx.uniform(0.4, 0.8), stepwise=ctx.uniform(0.35, 0.7))
+                 surge=ctx.uniform(0.15, 0.4), stepwise=ctx.uniform(0.35, 0.7), rise_peak=0.4)
     prog = gait_program(ctx, g, arm_amp=ctx.uniform(6, 14), elbow=ctx.uniform(15, 30), elbow_amp=5.0,
                         arm_offset=3.0, lean=ctx.style.lean_deg + ctx.uniform(5, 12), rot_amp=ctx.uniform(5, 10),
                         obliq=ctx.uniform(5, 10))  # hip hiking: more pelvic rotation and obliquity than level walking
@@ -419,7 +434,7 @@ def stairs_down(ctx: Context) -> Program:
                  heel_strike_deg=-ctx.uniform(15, 25), toe_off_deg=-ctx.uniform(5, 12), flat_from=0.25,
                  flat_until=0.85, clearance=ctx.uniform(0.06, 0.12), bounce=ctx.uniform(0.012, 0.02), sway=ctx.uniform(0.015, 0.03),
                  step_width=_width(ctx, 0.06, 0.09), riser=-riser, reach=0.97, rise_share=ctx.uniform(0.6, 0.9),
-                 surge=ctx.uniform(0.4, 0.8))
+                 surge=ctx.uniform(0.15, 0.4), rise_peak=0.62, stepwise=0.6)
     prog = gait_program(ctx, g, arm_amp=ctx.uniform(6, 14), elbow=ctx.uniform(15, 30), elbow_amp=5.0, arm_offset=3.0,
                         lean=ctx.style.lean_deg + ctx.uniform(0, 4), rot_amp=ctx.uniform(5, 10), obliq=ctx.uniform(5, 10))
     prog.params["riser_m"] = round(riser, 3)
