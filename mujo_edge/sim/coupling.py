@@ -66,8 +66,15 @@ def couple(acc: np.ndarray, rate_hz: float, natural_hz: float, damping: float) -
     if natural_hz >= 0.45 * rate_hz:  # above the simulation's band: rigid
         return acc
     w = 2 * np.pi * natural_hz
-    b, a = signal.bilinear([2 * damping * w, w * w], [1.0, 2 * damping * w, w * w], fs=rate_hz)
-    zi = signal.lfilter_zi(b, a)[:, None] * acc[:1]  # start at rest relative to the body
+    return _spring(acc, rate_hz, natural_hz, damping, [2 * damping * w, w * w])
+
+
+def _spring(acc: np.ndarray, rate_hz: float, natural_hz: float, damping: float, numerator: list[float]) -> np.ndarray:
+    """``numerator(s) / (s² + 2ζω·s + ω²)`` applied to ``acc (T, 3)`` at ``rate_hz`` (bilinear transform), starting
+    in equilibrium with the first sample (at rest relative to the body)."""
+    w = 2 * np.pi * natural_hz
+    b, a = signal.bilinear(numerator, [1.0, 2 * damping * w, w * w], fs=rate_hz)
+    zi = signal.lfilter_zi(b, a)[:, None] * acc[:1]
     out, _ = signal.lfilter(b, a, acc, axis=0, zi=zi)
     return out
 
@@ -80,10 +87,6 @@ def rocking(acc: np.ndarray, rate_hz: float, natural_hz: float, damping: float, 
     vector from that edge towards the device's centre (world frame). The centre's deflection relative to the body
     ``x = −a / (s² + 2ζω·s + ω²)`` (zero when the body does not accelerate) turns the device by ``axis × x / lever_m``.
     """
-    if lever_m <= 0 or natural_hz >= 0.45 * rate_hz:
+    if lever_m <= 0 or natural_hz >= 0.45 * rate_hz:  # rigid, as in couple
         return np.zeros_like(acc)
-    w = 2 * np.pi * natural_hz
-    b, a = signal.bilinear([-1.0], [1.0, 2 * damping * w, w * w], fs=rate_hz)
-    zi = signal.lfilter_zi(b, a)[:, None] * acc[:1]  # in equilibrium with the first sample
-    x, _ = signal.lfilter(b, a, acc, axis=0, zi=zi)
-    return np.cross(axis, x) / lever_m
+    return np.cross(axis, _spring(acc, rate_hz, natural_hz, damping, [-1.0])) / lever_m

@@ -150,8 +150,8 @@ class IMUConfig:
 class Placement:
     """A sensor resolved for one clip: segment joint index, offset (m, segment frame), mount quaternion, the
     optional second segment (joint index, weight) whose orientation it partly follows, and the loose-mounting
-    resonance ``(natural frequency Hz, damping ratio)`` (None: rigid), the lever (m) it rocks with (belt devices;
-    0: no rocking) and the unit vector (segment frame) from the edge it hangs from towards its centre."""
+    resonance ``(natural frequency Hz, damping ratio)`` (None: rigid) and the lever (m) it rocks with about the
+    upper edge it hangs from (belt devices; 0: no rocking)."""
 
     site: str
     joint: int
@@ -160,7 +160,6 @@ class Placement:
     follow: tuple[int, float] | None = None
     coupling: tuple[float, float] | None = None
     lever_m: float = 0.0
-    hang: np.ndarray | None = None
 
 
 def nominal_mount(d: SiteDef) -> np.ndarray:
@@ -229,8 +228,7 @@ def place_sensors(motion: Motion, cfg: IMUConfig, rng: np.random.Generator) -> l
         follow = None if d.follow is None else (JOINT_INDEX[d.follow[0]], float(d.follow[1]))
         coupling = cfg.coupling.draw(d.mount, rng)
         lever = cfg.coupling.belt_lever_m if coupling is not None and d.mount == "belt" else 0.0
-        hang = -np.asarray(d.up, dtype=float) / np.linalg.norm(d.up)  # hangs from its upper edge (the clip)
-        out.append(Placement(name, JOINT_INDEX[d.segment], offset, mount, follow, coupling, lever, hang))
+        out.append(Placement(name, JOINT_INDEX[d.segment], offset, mount, follow, coupling, lever))
     return out
 
 
@@ -251,8 +249,9 @@ def ideal_imu(motion: Motion, placements: list[Placement], gravity: float = STAN
         if impacts is not None:
             acc_world = acc_world + impact_acceleration(impacts, JOINTS[p.joint])
         if p.coupling is not None:
-            if p.lever_m > 0 and p.hang is not None:  # a belt device rocks about its clip
-                axis = qrot(r_seg, np.broadcast_to(p.hang, pos.shape))
+            if p.lever_m > 0:  # a belt device rocks about its clip: its centre hangs below it, along -up
+                up = np.asarray(SITES[p.site].up, dtype=float)
+                axis = qrot(r_seg, np.broadcast_to(-up / np.linalg.norm(up), pos.shape))
                 rot = rocking(acc_world, motion.rate_hz, *p.coupling, p.lever_m, axis)
                 q_s = qmul(Rotation.from_rotvec(rot).as_quat(), q_s)
             acc_world = couple(acc_world, motion.rate_hz, *p.coupling)
