@@ -14,8 +14,9 @@ The same spring lets a belt device *rock*: it hangs from its clip or holster loo
 deflection of its centre relative to the body, ``x(s) = −a(s) / (s² + 2ζω·s + ω²)``, turns it about that edge by
 ``x⊥ / lever`` radians (:func:`rocking`). A rigid kinematic segment turns smoothly with the gait; a phone on a belt
 jolts at every footfall, which real waist and hip gyroscopes show (UCI-HAPT waist, USC-HAD hip: angular-rate
-magnitude SD within a 2.56-s walking or stairs window 0.32-0.63 rad/s, median over windows, against 0.08-0.29 for
-rigidly mounted virtual belt devices; at the thigh pocket real and virtual already agree, 1.00 and 0.89).
+magnitude SD within a 2.56-s walking or stairs window 0.35-0.67 rad/s, mean over windows, against 0.11-0.27 for
+rigidly mounted virtual belt devices; at the thigh pocket real and virtual already agree, 0.95 and 0.87 —
+``tools/realism_stats.py``).
 """
 
 from __future__ import annotations
