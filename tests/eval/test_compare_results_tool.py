@@ -1,0 +1,38 @@
+"""``tools/compare_results.py``: two evaluate outputs compared cell by cell, with the two-run mean."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+_PATH = Path(__file__).resolve().parents[2] / "tools" / "compare_results.py"
+_spec = importlib.util.spec_from_file_location("compare_results", _PATH)
+assert _spec is not None and _spec.loader is not None
+compare_results = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(compare_results)
+
+
+def _results(path: Path, f1: dict[str, float]) -> Path:
+    runs = [{"dataset": "d", "fraction": fr, "mode": m, "fold": fold, "seed": 0, "macro_f1": v + 0.01 * fold}
+            for m, v in f1.items() for fr in (0.01, 0.02) for fold in (0, 1)]
+    runs.append({"dataset": "d", "fraction": 0.01, "mode": "zeroshot", "fold": 0, "seed": 0, "macro_f1": 0.0})
+    path.write_text(json.dumps({"runs": runs}))
+    return path
+
+
+def test_cells_targets_and_movement_of_two_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = _results(tmp_path / "a.json", {"finetune": 0.80, "scratch": 0.70, "simclr": 0.78, "limu": 0.60, "multitask": 0.6})
+    b = _results(tmp_path / "b.json", {"finetune": 0.76, "scratch": 0.70, "simclr": 0.77, "limu": 0.60, "multitask": 0.6})
+    cells = compare_results.cell_means(a)
+    assert cells[("d", 0.01, "finetune")] == pytest.approx(0.805) and ("d", 0.01, "zeroshot") not in cells
+    ft_scr, ft_ssl, which = compare_results.summarize(cells, "d", 0.01)
+    assert (ft_scr, ft_ssl, which) == (pytest.approx(10.0), pytest.approx(2.0), "simclr")
+    assert compare_results.summarize(cells, "d", 0.05) is None  # a fraction that was not run
+    assert compare_results.main([str(a), str(b), "--fractions", "0.01,0.02"]) == 0
+    out = capsys.readouterr().out
+    # A: +2 over SimCLR (met); B: −1 (missed); mean: ft 0.78 vs SimCLR 0.775 → +0.5 (missed)
+    assert "MuJo >= best SSL + 1 at 1 and 2 %: A 1 of 1, B 0 of 1, mean 0 of 1" in out
+    assert "finetune  B − A over 2 cells: mean -4.00" in out and "largest -4.0" in out
