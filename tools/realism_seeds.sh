@@ -5,18 +5,20 @@
 # usage: MUJO_EDGE_DATA_DIR=../shared/data tools/realism_seeds.sh NAME [OUT_ROOT]
 #   writes OUT_ROOT/NAME-s{0,1,2}/ (corpora) and OUT_ROOT/NAME-s{0,1,2}.json (realism), OUT_ROOT defaults to runs/rv,
 #   then prints each seed's macro F1 (MotionSense / USC-HAD / UCI-HAPT), UCI-HAPT's per-class F1 and the mean.
+#   BUILD_ARGS (environment, optional): extra `corpus build` options for a variant, e.g. "--belt-around-deg 60".
 set -euo pipefail
 name=${1:?usage: tools/realism_seeds.sh NAME [OUT_ROOT]}
 root=${2:-runs/rv}
 : "${MUJO_EDGE_DATA_DIR:?set MUJO_EDGE_DATA_DIR (e.g. ../shared/data)}"
 bin=${MUJO_EDGE_BIN:-mujo-edge}
 py=${PYTHON:-python}
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 name root bin
+build_args=${BUILD_ARGS:-}
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 name root bin build_args
 mkdir -p "$root"
 one() {
   local s=$1 d="$root/$name-s$1"
   rm -rf "$d"
-  "$bin" corpus build --out "$d" --sources mocap,procedural --hours 1 --seed "$s" --workers 1 > "$d.build.log" 2>&1 \
+  "$bin" corpus build --out "$d" --sources mocap,procedural --hours 1 --seed "$s" --workers 1 $build_args > "$d.build.log" 2>&1 \
     || { echo "corpus build seed $s failed: see $d.build.log" >&2; return 1; }
   "$bin" corpus realism --corpus "$d" --datasets motionsense,usc_had,uci_hapt --out "$d.json" > "$d.realism.log" 2>&1 \
     || { echo "realism seed $s failed: see $d.realism.log" >&2; return 1; }

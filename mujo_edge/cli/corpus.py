@@ -40,12 +40,16 @@ def build_cmd(
     belt_landscape_share: Optional[float] = config_option(
         IMUConfig, "belt_landscape_share", "--belt-landscape-share",
         help="Probability that a belt device is worn sideways (0.5: no preference)."),
+    belt_around_deg: Optional[float] = config_option(
+        IMUConfig, "belt_around_deg", "--belt-around-deg",
+        help="How far round the trunk a belt device may sit from its site's spot, ± degrees (0: the spot)."),
     no_noise: bool = typer.Option(False, "--no-noise", help="Ideal sensors (no noise model)."),
     data_dir: Optional[Path] = DataDirOption,
     as_json: bool = typer.Option(False, "--json", help="Print the corpus summary as JSON."),
 ) -> None:
     """Build a corpus: streams shards to disk, reproducible for a seed, refuses to overwrite without --force."""
-    imu = IMUConfig(noise=NoiseModel(enabled=not no_noise), **given(orientation=orientation, belt_landscape_share=belt_landscape_share))
+    imu = IMUConfig(noise=NoiseModel(enabled=not no_noise), **given(orientation=orientation, belt_landscape_share=belt_landscape_share,
+                                                                  belt_around_deg=belt_around_deg))
     cfg = CorpusConfig(activities=parse_activities(activities), imu=imu,
                        **given(sources=parse_sources(sources) if sources else None, hours=hours, seed=seed,
                                clip_seconds=clip_seconds, rate_hz=rate))

@@ -115,6 +115,13 @@ class IMUConfig:
             the body's long axis) rather than upright; 0.5 = no preference (the default: which way real belt
             devices sit varies with the device and holster). 0.1 and 0.9 were tried against the realism figure and
             not kept (docs/corpus.md).
+        belt_around_deg: half-range (deg) of how far round the trunk a belt device at a central site (waist,
+            lower back) sits from the site's spot, drawn per clip uniformly in ``±belt_around_deg`` (a clip or
+            holster at the front, the side or anywhere between); position and axes turn about the trunk's long
+            axis. The hip sites name a spot at the side and keep it. 90 (the default) = anywhere on the front half
+            of the belt (the back half for the lower back); 60 and 180 were measured against the realism figure
+            and not kept (docs/corpus.md); 0 = the nominal spot (and the random stream of corpora built before
+            the option).
     """
 
     sites: tuple[str, ...] = PLACEMENTS
@@ -127,6 +134,7 @@ class IMUConfig:
     coupling: CouplingModel = field(default_factory=CouplingModel)
     pocket_around_deg: tuple[float, float] = (-10.0, 50.0)
     belt_landscape_share: float = 0.5
+    belt_around_deg: float = 90.0
 
     def __post_init__(self) -> None:
         if not self.sites:
@@ -144,6 +152,8 @@ class IMUConfig:
             raise ConfigError(f"pocket_around_deg must be (low, high) within -180..180 deg, got {self.pocket_around_deg}")
         if not 0.0 <= self.belt_landscape_share <= 1.0:
             raise ConfigError(f"belt_landscape_share must be a probability in 0..1, got {self.belt_landscape_share}")
+        if not 0.0 <= self.belt_around_deg <= 180.0:
+            raise ConfigError(f"belt_around_deg must be a half-range in 0..180 deg, got {self.belt_around_deg}")
 
 
 @dataclass(frozen=True)
@@ -219,6 +229,9 @@ def place_sensors(motion: Motion, cfg: IMUConfig, rng: np.random.Generator) -> l
         if d.mount == "pocket" and cfg.orientation == "device":  # front or front-outer pocket: turn about the limb
             outward = -1.0 if d.surface[0] >= 0 else 1.0  # +x is the outside of a right limb, -x of a left one
             around = Rotation.from_euler("z", outward * rng.uniform(*cfg.pocket_around_deg), degrees=True)
+            surface = around.apply(surface)
+        elif d.mount == "belt" and d.surface[0] == 0.0 and cfg.orientation == "device" and cfg.belt_around_deg > 0:
+            around = Rotation.from_euler("z", rng.uniform(-cfg.belt_around_deg, cfg.belt_around_deg), degrees=True)
             surface = around.apply(surface)
         offset = d.along * bone_vector(motion, d.segment) + surface
         offset = offset + rng.normal(0.0, cfg.position_jitter_m, 3)

@@ -13,7 +13,7 @@ from mujo_edge.errors import ConfigError
 from mujo_edge.placements import PLACEMENTS
 from mujo_edge.sim.coupling import CouplingModel, couple, rocking
 from mujo_edge.sim.impacts import ImpactModel, attenuation, draw_impacts, impact_acceleration, landings
-from mujo_edge.sim.imu import SITES, IMUConfig, ideal_imu, mount_rotation, place_sensors
+from mujo_edge.sim.imu import SITES, IMUConfig, bone_vector, ideal_imu, mount_rotation, place_sensors
 from mujo_edge.sim.kinematics import forward_kinematics
 from mujo_edge.sim.motion import Motion
 from mujo_edge.sim.noise import NoiseModel
@@ -146,6 +146,38 @@ def test_a_pocket_phone_sits_round_the_thigh_towards_the_outside_and_its_axes_tu
     np.testing.assert_allclose(side[k].offset, front[k].offset)
     with pytest.raises(ConfigError, match="pocket_around_deg"):
         IMUConfig(pocket_around_deg=(30.0, 10.0))
+
+
+def test_a_waist_belt_device_sits_anywhere_from_the_front_to_the_side_and_faces_out_where_it_sits() -> None:
+    m = _static(20)
+    base = dict(jitter_deg=0.0, position_jitter_m=0.0, noise=NoiseModel.ideal(), coupling=CouplingModel(enabled=False))
+    k = PLACEMENTS.index("waist")
+    bone = SITES["waist"].along * bone_vector(m, SITES["waist"].segment)
+
+    def where(cfg: IMUConfig, seed: int) -> tuple[float, float]:
+        """(angle of the device's spot round the trunk, angle of its screen normal's axis), deg, 0 = ahead."""
+        p = place_sensors(m, cfg, np.random.default_rng(seed))[k]
+        spot = p.offset - bone
+        normal = Rotation.from_quat(p.mount).apply([0.0, 0.0, 1.0])
+        assert spot[2] == pytest.approx(0.0, abs=1e-9) and abs(normal[2]) < 1e-9  # turned about the trunk's axis
+        return float(np.degrees(np.arctan2(-spot[0], spot[1]))), float(np.degrees(np.arctan2(-normal[0], normal[1])))
+
+    front = np.array([where(IMUConfig(belt_around_deg=0.0, **base), s) for s in range(30)])
+    np.testing.assert_allclose(front[:, 0], 0.0, atol=1e-6)  # 0: the site's spot, axes nominal
+    np.testing.assert_allclose((front[:, 1] + 90.0) % 180.0 - 90.0, 0.0, atol=1e-6)
+    spread = np.array([where(IMUConfig(**base), s) for s in range(30)])  # the default: the front half of the belt
+    assert np.all(np.abs(spread[:, 0]) <= 90.0 + 1e-6)
+    assert spread[:, 0].min() < -45.0 and spread[:, 0].max() > 45.0  # both sides of the front
+    axis_off = (spread[:, 1] - spread[:, 0] + 90.0) % 180.0 - 90.0  # screen in or out: the same axis
+    np.testing.assert_allclose(axis_off, 0.0, atol=1e-6)  # facing out from where it sits
+    # a static body still reads gravity wherever the belt device sits; the hip sites keep their spot at the side
+    pl = place_sensors(m, IMUConfig(**base), np.random.default_rng(1))
+    nominal = place_sensors(m, IMUConfig(belt_around_deg=0.0, **base), np.random.default_rng(1))
+    for site in ("hip_right", "hip_left"):
+        np.testing.assert_allclose(pl[PLACEMENTS.index(site)].offset, nominal[PLACEMENTS.index(site)].offset)
+    np.testing.assert_allclose(np.linalg.norm(ideal_imu(m, pl, G)[:, :, :3], axis=-1), G, rtol=1e-6)
+    with pytest.raises(ConfigError, match="belt_around_deg"):
+        IMUConfig(belt_around_deg=-5.0)
 
 
 def test_foot_landings_are_found_and_shocks_fade_up_the_body() -> None:
