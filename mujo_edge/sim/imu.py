@@ -83,6 +83,10 @@ def _mirror_site(d: SiteDef) -> SiteDef:
                    tuple(np.array(d.up) * m), d.mount, follow)
 
 
+#: The central belt sites: a device there may sit anywhere on its half of the belt (``IMUConfig.belt_around_deg``);
+#: the hip sites name a spot at the side of the belt and keep it.
+BELT_AROUND_SITES: tuple[str, ...] = ("lower_back", "waist")
+
 #: Every canonical placement → its site definition.
 SITES: dict[str, SiteDef] = {}
 for _name in PLACEMENTS:
@@ -230,7 +234,7 @@ def place_sensors(motion: Motion, cfg: IMUConfig, rng: np.random.Generator) -> l
             outward = -1.0 if d.surface[0] >= 0 else 1.0  # +x is the outside of a right limb, -x of a left one
             around = Rotation.from_euler("z", outward * rng.uniform(*cfg.pocket_around_deg), degrees=True)
             surface = around.apply(surface)
-        elif d.mount == "belt" and d.surface[0] == 0.0 and cfg.orientation == "device" and cfg.belt_around_deg > 0:
+        elif name in BELT_AROUND_SITES and cfg.orientation == "device" and cfg.belt_around_deg > 0:
             around = Rotation.from_euler("z", rng.uniform(-cfg.belt_around_deg, cfg.belt_around_deg), degrees=True)
             surface = around.apply(surface)
         offset = d.along * bone_vector(motion, d.segment) + surface
