@@ -42,7 +42,7 @@ def build_cmd(
         help="Probability that a belt device is worn sideways (0.5: no preference)."),
     belt_around_deg: Optional[float] = config_option(
         IMUConfig, "belt_around_deg", "--belt-around-deg",
-        help="How far round the trunk a belt device may sit from its site's spot, ± degrees (0: the spot)."),
+        help="How far round the trunk a waist or lower-back belt device may sit from its site's spot, ± degrees (0: the spot)."),
     no_noise: bool = typer.Option(False, "--no-noise", help="Ideal sensors (no noise model)."),
     data_dir: Optional[Path] = DataDirOption,
     as_json: bool = typer.Option(False, "--json", help="Print the corpus summary as JSON."),

@@ -100,13 +100,18 @@ def test_a_child_forked_by_a_killed_lock_holder_does_not_keep_the_lock(tmp_path:
         f"FileLock({str(lock)!r}, what='a build').acquire()\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
-        "    time.sleep(120); os._exit(0)\n"
-        "print(pid, flush=True)\n"
+        "    os.write(1, b'child\\n'); time.sleep(120); os._exit(0)\n"
+        "os.write(1, f'{pid}\\n'.encode())\n"
         "time.sleep(120)\n"
     )
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
-        child = int(proc.stdout.readline())  # printed after the fork: the lock is held, the child runs
+        # both lines come after the fork (each one write, so they do not interleave): the lock is held, and the
+        # child has run its at-fork handlers (fork returns in the child only after them), so the test never races
+        # a child that has not started yet
+        lines = sorted(proc.stdout.readline().strip() for _ in range(2))
+        assert lines[1] == "child", lines
+        child = int(lines[0])
         with pytest.raises(LockedError, match=f"process {proc.pid}"):
             FileLock(lock, what="a build").acquire()
         proc.send_signal(signal.SIGKILL)
