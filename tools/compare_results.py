@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-SSL = ("simclr", "limu", "multitask")
+from mujo_edge.eval.report import SSL_MODES, best_ssl
 
 
 def cell_means(path: Path) -> dict[tuple[str, float, str], float]:
@@ -33,10 +33,12 @@ def cell_means(path: Path) -> dict[tuple[str, float, str], float]:
 
 def summarize(cells: dict[tuple[str, float, str], float], dataset: str, fraction: float) -> tuple[float, float, str] | None:
     """(fine-tune − scratch, fine-tune − best SSL, which SSL) in points, or None if a mode is missing."""
-    keys = {m: (dataset, fraction, m) for m in ("finetune", "scratch", *SSL)}
+    keys = {m: (dataset, fraction, m) for m in ("finetune", "scratch", *SSL_MODES)}
     if any(k not in cells for k in keys.values()):
         return None
-    best = max(SSL, key=lambda m: cells[keys[m]])
+    frac = f"{fraction:g}"
+    best = best_ssl({m: {frac: {"mean": cells[keys[m]]}} for m in SSL_MODES}, frac)  # as the evaluate report picks it
+    assert best is not None
     ft = cells[keys["finetune"]]
     return 100 * (ft - cells[keys["scratch"]]), 100 * (ft - cells[keys[best]]), best
 
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in met:
             met[name] += ok[name] and 0.01 in fractions and 0.02 in fractions
     print("MuJo >= best SSL + 1 at 1 and 2 %: " + ", ".join(f"{n} {v} of {len(datasets)}" for n, v in met.items()))
-    for mode in ("finetune", *SSL, "linear", "scratch"):
+    for mode in ("finetune", *SSL_MODES, "linear", "scratch"):
         d = [100 * (b[k] - a[k]) for k in mean if k[2] == mode and k[1] in fractions]
         if d:
             i = int(np.argmax(np.abs(d)))

@@ -229,14 +229,14 @@ def place_sensors(motion: Motion, cfg: IMUConfig, rng: np.random.Generator) -> l
     for name in cfg.sites:
         d = SITES[name]
         surface = np.asarray(d.surface, dtype=float)
-        around = Rotation.identity()
+        turn_deg = 0.0  # how far round the limb or trunk (its segment's z axis) the device sits from the site's spot
         if d.mount == "pocket" and cfg.orientation == "device":  # front or front-outer pocket: turn about the limb
             outward = -1.0 if d.surface[0] >= 0 else 1.0  # +x is the outside of a right limb, -x of a left one
-            around = Rotation.from_euler("z", outward * rng.uniform(*cfg.pocket_around_deg), degrees=True)
-            surface = around.apply(surface)
+            turn_deg = outward * rng.uniform(*cfg.pocket_around_deg)
         elif name in BELT_AROUND_SITES and cfg.orientation == "device" and cfg.belt_around_deg > 0:
-            around = Rotation.from_euler("z", rng.uniform(-cfg.belt_around_deg, cfg.belt_around_deg), degrees=True)
-            surface = around.apply(surface)
+            turn_deg = rng.uniform(-cfg.belt_around_deg, cfg.belt_around_deg)  # front, side or between
+        around = Rotation.from_euler("z", turn_deg, degrees=True)  # position and axes turn together
+        surface = around.apply(surface)
         offset = d.along * bone_vector(motion, d.segment) + surface
         offset = offset + rng.normal(0.0, cfg.position_jitter_m, 3)
         mode = cfg.orientation
