@@ -40,8 +40,10 @@ def evaluate_cmd(
     finetune_lr_scale: Optional[float] = config_option(E, "finetune_lr_scale", "--finetune-lr-scale",
                                                        help="Encoder learning rate factor when fine-tuning."),
     finetune_head_init: Optional[str] = config_option(E, "finetune_head_init", "--finetune-head-init",
-                                                      help="Head of finetune and the SSL-baseline modes: random, or "
-                                                           "probe (LP-FT: the frozen encoder's linear probe first)."),
+                                                      help="How the fine-tuned head starts: random; probe (LP-FT: "
+                                                           "the frozen encoder's linear probe first; finetune and the "
+                                                           "SSL baselines); text (MuJo's zero-shot classifier of the "
+                                                           "class names; finetune only)."),
     jobs: Optional[int] = config_option(E, "jobs", "--jobs", help="Parallel single-threaded runs."),
     window: Optional[int] = typer.Option(None, "--window", help="Window length, samples (default: the checkpoint's)."),
     hop: Optional[int] = typer.Option(None, "--hop", help="Hop between windows, samples (default: the checkpoint's)."),

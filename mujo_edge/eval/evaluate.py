@@ -59,7 +59,8 @@ from mujo_edge.data.windows import WindowSet
 from mujo_edge.errors import ConfigError
 from mujo_edge.eval import report
 from mujo_edge.eval.checkpoints import BASELINE_MODES, checkpoint_for, seen_in_pretraining
-from mujo_edge.eval.probe import L2_GRID, LinearProbe, fit_linear_probe
+from mujo_edge.eval.heads import HEAD_INITS, adapt_batchnorm, init_head_from_probe, init_head_from_text
+from mujo_edge.eval.probe import L2_GRID, fit_linear_probe
 from mujo_edge.eval.targets import check_targets, targets_markdown
 from mujo_edge.eval.zeroshot import zero_shot_fold
 from mujo_edge.metrics import scores
@@ -73,9 +74,6 @@ from mujo_edge.train.supervised import SupervisedConfig, train_supervised
 log = logging.getLogger(__name__)
 
 NORMALIZATIONS = ("pretrain", "fold")
-#: How ``finetune`` and the SSL-baseline modes start their head: ``random`` (default) or ``probe`` (LP-FT,
-#: :func:`init_head_from_probe`).
-HEAD_INITS = ("random", "probe")
 PRETRAINED_MODES = ("linear", "finetune")
 
 
@@ -88,8 +86,9 @@ class EvaluateConfig:
     ``seeds``: seeds ``0..seeds-1`` (fraction sampling and model init). ``folds``: fold indices (empty = all ``k``).
     ``checkpoint`` and the ``baselines`` (``{mode: checkpoint}`` for the SSL-baseline modes) may contain
     ``{dataset}``. ``adaptive_seeds``: seed 0 everywhere, the other seeds only where a reported difference is
-    under 2 points. ``finetune_lr_scale`` and ``finetune_head_init`` (:data:`HEAD_INITS`) change ``finetune`` and the
-    SSL-baseline modes alike (encoder learning rate factor; a random head or the linear probe's, LP-FT).
+    under 2 points. ``finetune_lr_scale`` (encoder learning rate factor) changes ``finetune`` and the SSL-baseline modes
+    alike; ``finetune_head_init`` (:mod:`mujo_edge.eval.heads`): ``probe`` (LP-FT) changes both, ``text`` (MuJo's
+    zero-shot classifier as the starting head) only ``finetune`` (the baselines have no text encoder).
     """
 
     datasets: tuple[str, ...] = ("motionsense",)
@@ -275,30 +274,12 @@ def finetune_from(ctx: Context, task: Task, ws: WindowSet, fold: Fold, source: s
     model = _imu_classifier(ctx, ws, pretrained=True, source=source)
     if ctx.cfg.finetune_head_init == "probe":
         init_head_from_probe(model, fd, unlabelled_training_windows(ws, fold, fd.spec))
+    elif ctx.cfg.finetune_head_init == "text" and source == "mujo":  # the IMU-only baselines have no text encoder
+        init_head_from_text(model, ctx.model(ws.dataset), fd, ws.dataset, unlabelled_training_windows(ws, fold, fd.spec))
     lr = SupervisedConfig().lr
     params = [{"params": model.encoder.parameters(), "lr": lr * ctx.cfg.finetune_lr_scale},
               {"params": model.head.parameters(), "lr": lr}]
     return _fit_and_score(model, fd, task, ctx, params=params)
-
-
-def init_head_from_probe(model: ImuClassifier, fd: FoldData, x_unlabelled: np.ndarray) -> LinearProbe:
-    """LP-FT's first stage (Kumar et al., ICLR 2022): the head starts as the linear probe of the frozen encoder.
-
-    BatchNorm statistics are re-estimated on ``x_unlabelled`` ``(N, T, C)``, normalized windows of the fold's
-    training subjects (fit + validation, labels not read, as ``linear`` does); the probe of
-    :func:`mujo_edge.eval.probe.fit_linear_probe` is fitted on the fit windows' features (penalty chosen on the
-    validation subjects) and its standardization folded into the head: ``W' = W / std``, ``b' = b − W' · mean``,
-    so ``model`` outputs the probe's logits before any fine-tuning step (not the default: docs/pretraining.md).
-    """
-    adapt_batchnorm(model, x_unlabelled)
-    f_fit, f_val = (predict_features(model, a) for a in (fd.x_fit, fd.x_val))
-    probe = fit_linear_probe(f_fit, fd.y_fit, f_val, fd.y_val, fd.num_classes)
-    w = probe.weight / probe.std[None, :]
-    b = probe.bias - w @ probe.mean
-    with torch.no_grad():
-        model.head.weight.copy_(torch.from_numpy(np.ascontiguousarray(w)).to(model.head.weight.dtype))
-        model.head.bias.copy_(torch.from_numpy(np.ascontiguousarray(b)).to(model.head.bias.dtype))
-    return probe
 
 
 def unlabelled_training_windows(ws: WindowSet, fold: Fold, spec: SensorSpec) -> np.ndarray:
@@ -306,21 +287,6 @@ def unlabelled_training_windows(ws: WindowSet, fold: Fold, spec: SensorSpec) -> 
     with ``spec``: what BatchNorm statistics are re-estimated on (labels not read)."""
     idx = fold.indices(ws)
     return spec.normalize(ws.x[np.concatenate([idx["fit"], idx["val"]])])
-
-
-@torch.no_grad()
-def adapt_batchnorm(model: nn.Module, x: np.ndarray, batch: int = 512) -> nn.Module:
-    """Re-estimate every BatchNorm's running mean/var on windows ``x (N, T, C)`` (no labels, weights unchanged)."""
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # cumulative average over all batches
-    model.train()
-    for i in range(0, len(x), batch):
-        model.features(torch.from_numpy(np.ascontiguousarray(x[i:i + batch])))
-    for m in bns:
-        m.momentum = 0.1
-    return model.eval()
 
 
 def _linear_encoder(ctx: Context, task: Task, ws: WindowSet, fold: Fold, spec: SensorSpec) -> ImuClassifier:
@@ -372,7 +338,8 @@ def task_key(ctx: Context, task: Task) -> str:
                "norm": cfg.normalization if pre else "fold",
                "ft_lr": cfg.finetune_lr_scale if task.mode == "finetune" or task.mode in BASELINE_MODES else 1.0,
                "adapt_bn": cfg.linear_adapt_bn if task.mode == "linear" else None, "version": 1}
-    if cfg.finetune_head_init != "random" and (task.mode == "finetune" or task.mode in BASELINE_MODES):
+    head_modes = ("finetune", *BASELINE_MODES) if cfg.finetune_head_init == "probe" else ("finetune",)
+    if cfg.finetune_head_init != "random" and task.mode in head_modes:
         payload["head_init"] = cfg.finetune_head_init  # added only when set: the random-head runs keep their cache
     if task.mode == "linear":  # only the probe's runs change with it (other modes keep their cached results)
         payload["probe"] = {"solver": "lbfgs-logreg", "l2_grid": list(L2_GRID)}

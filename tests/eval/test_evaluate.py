@@ -153,3 +153,53 @@ def test_probe_head_init_outputs_the_probes_logits_and_is_validated(synth_root: 
     b = run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path / "r", finetune_head_init="probe", **kw))
     assert a["runs"][0]["key"] != b["runs"][0]["key"]  # its own cache entry, the random-head run's kept
     assert b["config"]["finetune_head_init"] == "probe"
+
+
+def test_text_head_init_starts_from_zero_shot_and_has_its_own_cache(synth_root: Path, random_checkpoint: Path,
+                                                                     tmp_path: Path) -> None:
+    """``--finetune-head-init text``: before any step the classifier predicts exactly what zero-shot predicts
+    (same BN-adapted encoder), its logits are zero-shot's cosines × the chosen scale; a non-linear projection
+    raises; the finetune run gets its own cache entry."""
+    import torch
+
+    from mujo_edge.data.protocol import FoldData
+    from mujo_edge.data.spec import DEFAULT_SPEC
+    from mujo_edge.eval.heads import TEXT_SCALES, init_head_from_text
+    from mujo_edge.eval.zeroshot import class_prompts, class_text_embeddings, zero_shot_logits
+    from mujo_edge.models import create_model
+    from mujo_edge.models.inference import predict_logits
+    from mujo_edge.models.mujo import ImuClassifier, load_mujo
+
+    mujo = load_mujo(random_checkpoint)
+    names = ("walking", "sitting", "jogging")
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 1.0, (90, 128, 6)).astype(np.float32)
+    y = np.arange(90) % 3
+    x[y == 1, :, 2] += 1.5
+    fd = FoldData(x_fit=x[:60], y_fit=y[:60], x_val=x[60:75], y_val=y[60:75], x_test=x[75:], y_test=y[75:],
+                  spec=DEFAULT_SPEC, num_classes=3, class_names=names)
+    mask = (True,) * 6
+    clf = ImuClassifier.from_mujo(mujo, 3, "thigh_right", mask)
+    info = init_head_from_text(clf, mujo, fd, "motionsense", x[:75])
+    assert info["scale"] in TEXT_SCALES and info["norm"] > 0
+    mujo.encoders["imu"].load_state_dict(clf.encoder.state_dict())  # zero-shot through the same adapted encoder
+    mujo.eval()
+    emb = class_text_embeddings(mujo, class_prompts("motionsense", list(names)))
+    cos = zero_shot_logits(mujo, fd.x_test, "thigh_right", np.asarray(mask), emb)
+    logits = predict_logits(clf, fd.x_test)
+    assert np.array_equal(logits.argmax(1), cos.argmax(1))
+    with torch.no_grad():
+        z_norm = mujo.encode_imu(torch.from_numpy(fd.x_test), torch.full((15,), int(clf.site_index)),
+                                 torch.ones(15, 6, dtype=torch.bool), normalize=False).norm(dim=1).numpy()
+    assert np.allclose(logits, info["scale"] * cos * (z_norm / info["norm"])[:, None], rtol=1e-3, atol=1e-3)
+
+    torch.manual_seed(0)
+    two_layer = create_model("tiny-hashtext", imu={"widths": [16, 32]}, text={"dim": 32}, embed_dim=32, proj_hidden=16)
+    with pytest.raises(ConfigError, match="linear IMU projection"):
+        init_head_from_text(ImuClassifier.from_mujo(two_layer, 3), two_layer, fd, "motionsense", x[:75])
+
+    kw = dict(modes=("finetune",), fractions=(1.0,), folds=(0,), zero_shot=False, max_steps=20)
+    a = run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path / "r", **kw))
+    b = run_evaluation(_cfg(synth_root, random_checkpoint, tmp_path / "r", finetune_head_init="text", **kw))
+    assert a["runs"][0]["key"] != b["runs"][0]["key"]
+    assert b["config"]["finetune_head_init"] == "text"
