@@ -5,6 +5,9 @@
 * Every test session uses its own window cache (a temporary ``MUJO_EDGE_CACHE_DIR``), so tests never
   read a stale cache from the user's home and runs do not depend on each other.
 * ``gpu`` tests skip without CUDA.
+* Under pytest-xdist (``pytest -n auto --dist loadfile``, the README's test line) each test file runs on one
+  process, so module fixtures are built once; a session fixture is built once per process that needs it. Each
+  process has its own temporary folders, window cache and user folder.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def _session_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture(autouse=True)
 def _one_thread() -> None:
-    """Tests run single-threaded torch: deterministic and fair to the other CI job on the second core."""
+    """Tests run single-threaded torch: deterministic, and the test processes (one per core) share the cores fairly."""
     torch.set_num_threads(1)
 
 
