@@ -6,7 +6,12 @@ baseline, and the same for the mean of the two runs; then how far each mode move
 Cells use every (fold, seed) run of a mode (mean macro F1); a cell missing in either file is skipped. Points = 100 ×
 macro F1. The MuJo ≥ best SSL + 1 count is the issue's target (at both 1 % and 2 %).
 
-Usage: ``python tools/compare_results.py A/results.json B/results.json [--fractions 0.01,0.02,0.05]``
+With ``--paired MODE`` it compares one mode only (e.g. two pretraining variants fine-tuned under one protocol, each
+file holding just ``finetune``): per dataset and fraction, B − A paired by (fold, seed) — the mean and how many pairs
+are positive — then over all cells.
+
+Usage: ``python tools/compare_results.py A/results.json B/results.json [--fractions 0.01,0.02,0.05] [--paired MODE]``
+(either side may list several files, comma-separated, e.g. datasets evaluated into two folders).
 """
 
 from __future__ import annotations
@@ -21,14 +26,46 @@ import numpy as np
 from mujo_edge.eval.report import SSL_MODES, best_ssl
 
 
+def load_runs(path: Path) -> list[dict]:
+    """The runs of one ``results.json``, or of several given as ``A.json,B.json`` (e.g. datasets evaluated apart)."""
+    return [r for part in str(path).split(",") for r in json.loads(Path(part).read_text())["runs"]]
+
+
 def cell_means(path: Path) -> dict[tuple[str, float, str], float]:
     """``results.json`` → mean macro F1 per (dataset, fraction, mode) over its folds and seeds."""
-    runs = json.loads(path.read_text())["runs"]
+    runs = load_runs(path)
     acc: dict[tuple[str, float, str], list[float]] = defaultdict(list)
     for r in runs:
         if r["mode"] != "zeroshot":
             acc[(r["dataset"], float(r["fraction"]), r["mode"])].append(float(r["macro_f1"]))
     return {k: float(np.mean(v)) for k, v in acc.items()}
+
+
+def run_scores(path: Path, mode: str) -> dict[tuple[str, float], dict[tuple[int, int], float]]:
+    """``results.json`` → macro F1 of ``mode`` per (dataset, fraction) and (fold, seed)."""
+    out: dict[tuple[str, float], dict[tuple[int, int], float]] = defaultdict(dict)
+    for r in load_runs(path):
+        if r["mode"] == mode:
+            out[(r["dataset"], float(r["fraction"]))][(int(r["fold"]), int(r["seed"]))] = float(r["macro_f1"])
+    return out
+
+
+def paired(a: Path, b: Path, mode: str, fractions: list[float]) -> list[str]:
+    """Lines of the B − A table of ``mode``, paired by (fold, seed); cells or pairs missing in either are skipped."""
+    ra, rb = run_scores(a, mode), run_scores(b, mode)
+    lines = [f"{mode}: B − A, points, paired by (fold, seed)", "dataset              frac   A        B        B − A   pairs positive"]
+    every: list[float] = []
+    for ds, fr in sorted(ra.keys() & rb.keys()):
+        keys = sorted(ra[(ds, fr)].keys() & rb[(ds, fr)].keys())
+        if fr not in fractions or not keys:
+            continue
+        d = [100 * (rb[(ds, fr)][k] - ra[(ds, fr)][k]) for k in keys]
+        every += d
+        ma, mb = (float(np.mean([r[(ds, fr)][k] for k in keys])) for r in (ra, rb))
+        lines.append(f"{ds:20s} {fr:<5g}  {ma:.3f}    {mb:.3f}    {np.mean(d):+6.1f}   {sum(x > 0 for x in d)} of {len(d)}")
+    if every:
+        lines.append(f"all cells: mean {np.mean(every):+.2f}, positive in {sum(x > 0 for x in every)} of {len(every)} pairs")
+    return lines
 
 
 def summarize(cells: dict[tuple[str, float, str], float], dataset: str, fraction: float) -> tuple[float, float, str] | None:
@@ -48,8 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("a", type=Path)
     ap.add_argument("b", type=Path)
     ap.add_argument("--fractions", default="0.01,0.02,0.05")
+    ap.add_argument("--paired", metavar="MODE", help="compare this one mode, paired by fold and seed")
     args = ap.parse_args(argv)
     fractions = [float(f) for f in args.fractions.split(",")]
+    if args.paired:
+        print("\n".join(paired(args.a, args.b, args.paired, fractions)))
+        return 0
     a, b = cell_means(args.a), cell_means(args.b)
     mean = {k: 0.5 * (a[k] + b[k]) for k in a.keys() & b.keys()}
     datasets = sorted({k[0] for k in mean})

@@ -67,6 +67,9 @@ def pretrain_cmd(
     seed: Optional[int] = config_option(P, "seed", "--seed", help="Random seed (init, batches, augmentation)."),
     sets: list[str] = typer.Option([], "--set", help="Model override KEY=VALUE (JSON value), e.g. imu.widths=[16,32]."),
     pair_weights: Optional[str] = typer.Option(None, "--pair-weights", help="Loss weight per pair, e.g. imu-text=2,pose-video=0.5."),
+    text_positives: Optional[str] = config_option(P, "text_positives", "--text-positives", help="A caption's positives "
+                                                  "in the text pairs: clip (its own clip, the published loss) or activity "
+                                                  "(every clip of the batch with the same activity label)."),
     sites: Optional[str] = typer.Option(None, "--sites", help="Comma list of IMU sites to sample (default: all)."),
     rotation_deg: Optional[float] = config_option(A, "rotation_deg", "--rotation-deg", help="Max random IMU rotation, "
                                                                                            "degrees."),
@@ -114,7 +117,8 @@ def pretrain_cmd(
     changes = given(model=config, max_steps=max_steps, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                     warmup_steps=warmup, min_lr_ratio=min_lr_ratio, grad_clip=grad_clip, window=window, seed=seed,
                     device=device, precision=precision, threads=threads, workers=workers, log_every=log_every,
-                    eval_every=eval_every, save_every=save_every, keep_last=keep_last, max_clips=max_clips)
+                    eval_every=eval_every, save_every=save_every, keep_last=keep_last, max_clips=max_clips,
+                    text_positives=text_positives)
     if sets:
         changes["overrides"] = _parse_sets(sets)
     if pair_weights:

@@ -34,14 +34,36 @@ class PairStats:
     n: int
 
 
-def info_nce(za: torch.Tensor, zb: torch.Tensor, scale: torch.Tensor) -> tuple[torch.Tensor, float]:
-    """Symmetric InfoNCE of matched rows ``za (n, D)``, ``zb (n, D)``; returns (loss, retrieval accuracy)."""
+def info_nce(za: torch.Tensor, zb: torch.Tensor, scale: torch.Tensor,
+             groups: torch.Tensor | None = None) -> tuple[torch.Tensor, float]:
+    """Symmetric InfoNCE of matched rows ``za (n, D)``, ``zb (n, D)``; returns (loss, retrieval accuracy).
+
+    ``groups (n,)`` int (optional): rows with equal ids are all positives of each other (UniCL-style multi-positive
+    targets: each row's target is uniform over its group's columns; a hit is any column of the group). Without it,
+    or with every id distinct, this is the plain loss with the diagonal as targets. With groups the loss is a
+    cross-entropy against soft targets, so its floor is the targets' entropy (mean log group size), not 0.
+    """
     logits = scale * za @ zb.t()                                     # (n, n)
-    target = torch.arange(len(za), device=za.device)
-    loss = 0.5 * (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.t(), target))
+    if groups is None:
+        target = torch.arange(len(za), device=za.device)
+        loss = 0.5 * (nn.functional.cross_entropy(logits, target) + nn.functional.cross_entropy(logits.t(), target))
+        with torch.no_grad():
+            acc = 0.5 * ((logits.argmax(1) == target).float().mean() + (logits.argmax(0) == target).float().mean())
+        return loss, float(acc)
+    pos = groups.to(za.device)[:, None] == groups.to(za.device)[None, :]     # (n, n) bool, symmetric, diagonal True
+    soft = pos.to(logits.dtype) / pos.sum(1, keepdim=True).to(logits.dtype)
+    loss = 0.5 * (nn.functional.cross_entropy(logits, soft) + nn.functional.cross_entropy(logits.t(), soft))
     with torch.no_grad():
-        acc = 0.5 * ((logits.argmax(1) == target).float().mean() + (logits.argmax(0) == target).float().mean())
-    return loss, float(acc)
+        rows = pos.gather(1, logits.argmax(1, keepdim=True)).float().mean()
+        cols = pos.gather(1, logits.t().argmax(1, keepdim=True)).float().mean()
+    return loss, float(0.5 * (rows + cols))
+
+
+#: What counts as the positive of a caption in the text pairs (``PretrainConfig.text_positives``): ``clip`` — only the
+#: clip it was drawn for (plain InfoNCE, the published MuJo loss); ``activity`` — every clip of the batch with the same
+#: activity label (the corpus's captions describe the activity, not the clip, so under ``clip`` two squats clips are
+#: pushed apart through their interchangeable captions; UniCL, Yang et al. 2022). Pairs without text are unchanged.
+TEXT_POSITIVES = ("clip", "activity")
 
 
 class PairwiseInfoNCE(nn.Module):
@@ -50,10 +72,16 @@ class PairwiseInfoNCE(nn.Module):
     Args:
         pairs: pair names ``"a-b"`` to train (e.g. :data:`mujo_edge.models.mujo.PAIRS`).
         weights: optional ``{pair: weight}``; missing pairs get 1.0, unknown pairs raise, weights must be ≥ 0.
+        text_positives: one of :data:`TEXT_POSITIVES`; with ``activity`` the pairs with ``text`` use the ``groups``
+            passed to :meth:`forward` as multi-positive targets.
     """
 
-    def __init__(self, pairs: tuple[str, ...] | list[str], weights: dict[str, float] | None = None) -> None:
+    def __init__(self, pairs: tuple[str, ...] | list[str], weights: dict[str, float] | None = None,
+                 text_positives: str = "clip") -> None:
         super().__init__()
+        if text_positives not in TEXT_POSITIVES:
+            raise UnknownNameError("text positives", text_positives, TEXT_POSITIVES)
+        self.text_positives = text_positives
         self.pairs = tuple(pairs)
         weights = dict(weights or {})
         unknown = sorted(set(weights) - set(self.pairs))
@@ -64,17 +92,21 @@ class PairwiseInfoNCE(nn.Module):
         self.weights = {p: float(weights.get(p, 1.0)) for p in self.pairs}
 
     def forward(self, emb: dict[str, torch.Tensor], present: dict[str, torch.Tensor],
-                scale: torch.Tensor) -> tuple[torch.Tensor, dict[str, PairStats]]:
+                scale: torch.Tensor, groups: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, PairStats]]:
         """Loss over all pairs.
 
         Args:
             emb: ``{modality: (B, D)}`` L2-normalised embeddings.
             present: ``{modality: (B,)}`` bool, True where the clip has that modality (missing key = all).
             scale: scalar logit scale (already exponentiated and clamped).
+            groups: ``(B,)`` int64 activity ids of the clips (distinct ids for clips without a label); required
+                when ``text_positives`` is ``activity``, ignored otherwise.
 
         Returns:
             ``(total, {pair: PairStats})``; ``total`` is 0 (with grad) if no pair has two valid clips.
         """
+        if self.text_positives == "activity" and groups is None:
+            raise ConfigError("text_positives='activity' needs the batch's activity ids (groups); none were passed")
         stats: dict[str, PairStats] = {}
         total = scale * 0.0
         wsum = 0.0
@@ -90,7 +122,9 @@ class PairwiseInfoNCE(nn.Module):
             n = int(ok.sum())
             if n < 2:
                 continue
-            loss, acc = info_nce(emb[a][ok], emb[b][ok], scale)
+            by_label = self.text_positives == "activity" and "text" in (a, b)
+            loss, acc = info_nce(emb[a][ok], emb[b][ok], scale,
+                                 groups[ok.to(groups.device)] if by_label and groups is not None else None)
             stats[pair] = PairStats(loss, acc, n)
             total = total + self.weights[pair] * loss
             wsum += self.weights[pair]

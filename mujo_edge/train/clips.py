@@ -207,6 +207,9 @@ class BatchMaker:
                 raise ConfigError(f"site {s!r} is not in the corpus; corpus sites: {', '.join(table.sites)}")
         self.site_cols = np.asarray([table.sites.index(s) for s in chosen])
         self.site_rows = np.asarray([PLACEMENTS.index(s) for s in chosen])
+        vocab = {lab: i for i, lab in enumerate(sorted({lab for lab in table.labels if lab}))}
+        # activity id per clip (the text pairs' positives under text_positives='activity'); an unlabelled clip is its own
+        self.groups = np.asarray([vocab[lab] if lab else len(vocab) + i for i, lab in enumerate(table.labels)], np.int64)
         gb = batch_size * world
         self.steps_per_epoch = len(table) // gb if train else int(np.ceil(len(table) / gb))
         if self.steps_per_epoch < 1:
@@ -222,7 +225,8 @@ class BatchMaker:
 
     def __call__(self, step: int) -> dict[str, torch.Tensor]:
         """The batch of ``step``: tensors ``imu (b, crop, 6)``, ``site (b,)``, ``channel_mask (b, 6)``,
-        ``pose (b, crop, J, 3)``, ``video (b, F, H, W)``, ``text`` (prepared) and ``has_<m> (b,)`` bool."""
+        ``pose (b, crop, J, 3)``, ``video (b, F, H, W)``, ``text`` (prepared), ``has_<m> (b,)`` bool and ``group (b,)``
+        int64 (the clip's activity id: equal for clips with the same corpus label, distinct for unlabelled clips)."""
         idx, rng = self.indices(step)
         tb, b, aug = self.table, len(idx), self.aug
         t_len = tb.imu.shape[1]
@@ -246,6 +250,7 @@ class BatchMaker:
         out: dict[str, torch.Tensor] = {
             "imu": torch.from_numpy(np.ascontiguousarray(x, np.float32)), "site": torch.from_numpy(site.astype(np.int64)),
             "channel_mask": torch.from_numpy(mask), "has_imu": torch.ones(b, dtype=torch.bool),
+            "group": torch.from_numpy(self.groups[idx]),
         }
         if tb.pose is not None:
             out["pose"] = torch.from_numpy(np.ascontiguousarray(tb.pose[idx[:, None], tt]))

@@ -156,7 +156,7 @@ def evaluate_pairs(model: MujoModel, maker: BatchMaker, loss_fn: PairwiseInfoNCE
                 out = model(batch)
             emb = {m: out[m] for m in MODALITIES if m in out}
             present = {m: batch[f"has_{m}"] for m in emb}
-            _, stats = loss_fn(emb, present, out["logit_scale"].float())
+            _, stats = loss_fn(emb, present, out["logit_scale"].float(), batch.get("group"))
             for pair, st in stats.items():
                 for k, v in ((f"loss_{pair}", float(st.loss)), (f"acc_{pair}", st.accuracy)):
                     sums[k] = sums.get(k, 0.0) + v * st.n
@@ -182,10 +182,12 @@ def train_step(net: torch.nn.Module, model: MujoModel, batch: dict[str, torch.Te
         out = net(batch)
     emb = {m: out[m].float() for m in MODALITIES if m in out}
     present = {m: batch[f"has_{m}"] for m in emb}
+    groups = batch.get("group")
     if gather is not None and gather.distributed:
         emb = {m: ddp.gather_with_grad(z, gather) for m, z in emb.items()}
         present = {m: ddp.gather_no_grad(v.to(torch.uint8), gather).bool() for m, v in present.items()}
-    loss, stats = loss_fn(emb, present, out["logit_scale"].float())
+        groups = None if groups is None else ddp.gather_no_grad(groups, gather)
+    loss, stats = loss_fn(emb, present, out["logit_scale"].float(), groups)
     if "ssl" in out:
         l_ssl, acc = model.ssl_loss(out["ssl"], batch)
         loss = loss + ssl_weight * l_ssl
@@ -325,7 +327,7 @@ def setup_run(cfg: PretrainConfig, resume: bool) -> Run:
     if cfg.compile:
         net = torch.compile(net)  # parameters stay shared with ``model``, which is what is saved and validated
     run = Run(cfg=cfg, info=info, device=device, folder=folder, model=model, net=net, spec=spec, maker=maker,
-              val_maker=val_maker, loss_fn=PairwiseInfoNCE(model.cfg.pairs, cfg.pair_weights), opt=opt, sched=sched,
+              val_maker=val_maker, loss_fn=PairwiseInfoNCE(model.cfg.pairs, cfg.pair_weights, cfg.text_positives), opt=opt, sched=sched,
               use_bf16=cfg.precision == "bf16" or (cfg.precision == "auto" and device.type == "cuda"), start=start,
               extra={"pretrain": cfg, "corpus": str(cfg.corpus), "corpus_meta": corpus_meta, "world_size": info.world,
                      "recipe": cfg.recipe, "real_data": real_data},

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from mujo_edge.config import from_dict, load_json, to_dict
-from mujo_edge.errors import ConfigError
+from mujo_edge.errors import ConfigError, UnknownNameError
+from mujo_edge.models.losses import TEXT_POSITIVES
 from mujo_edge.train.clips import AugmentConfig
 from mujo_edge.train.pool_batches import PoolAugment
 from mujo_edge.train.recipes import RECIPES
@@ -51,6 +52,7 @@ class PretrainConfig:
     min_lr_ratio: float = 0.05
     grad_clip: float = 1.0
     pair_weights: dict[str, float] = field(default_factory=dict)
+    text_positives: str = "clip"
     augment: AugmentConfig = field(default_factory=AugmentConfig)
     sites: tuple[str, ...] = ()
     window: int = 128
@@ -78,6 +80,8 @@ class PretrainConfig:
     compile: bool = False
 
     def __post_init__(self) -> None:
+        if self.text_positives not in TEXT_POSITIVES:
+            raise UnknownNameError("text positives", self.text_positives, TEXT_POSITIVES)
         if self.precision not in PRECISIONS:
             raise ConfigError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         recipe = RECIPES.get(self.recipe)
@@ -113,7 +117,7 @@ def lr_factor(step: int, cfg: PretrainConfig) -> float:
 
 #: Settings that change the trajectory of a run; resuming with other values is allowed but logged.
 TRAJECTORY_FIELDS = ("model", "overrides", "batch_size", "lr", "warmup_steps", "max_steps", "seed", "weight_decay",
-                     "pair_weights", "sites", "augment", "window", "recipe", "pools", "exclude_datasets",
+                     "pair_weights", "text_positives", "sites", "augment", "window", "recipe", "pools", "exclude_datasets",
                      "ssl_objective", "ssl_weight", "ssl_batch_size", "ssl", "pool_augment")
 
 

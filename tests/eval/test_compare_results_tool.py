@@ -36,3 +36,24 @@ def test_cells_targets_and_movement_of_two_runs(tmp_path: Path, capsys: pytest.C
     # A: +2 over SimCLR (met); B: −1 (missed); mean: ft 0.78 vs SimCLR 0.775 → +0.5 (missed)
     assert "MuJo >= best SSL + 1 at 1 and 2 %: A 1 of 1, B 0 of 1, mean 0 of 1" in out
     assert "finetune  B − A over 2 cells: mean -4.00" in out and "largest -4.0" in out
+
+
+def test_one_mode_paired_by_fold_and_seed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a = _results(tmp_path / "a.json", {"finetune": 0.80})
+    runs = json.loads(a.read_text())["runs"]
+    for r in runs:  # B: fold 0 two points up, fold 1 one point down, at both fractions
+        r["macro_f1"] += 0.02 if r["fold"] == 0 else -0.01
+    runs.append({"dataset": "d", "fraction": 0.05, "mode": "finetune", "fold": 0, "seed": 0, "macro_f1": 0.9})  # B only
+    b = tmp_path / "b.json"
+    b.write_text(json.dumps({"runs": runs}))
+    assert compare_results.main([str(a), str(b), "--fractions", "0.01,0.02,0.05", "--paired", "finetune"]) == 0
+    out = capsys.readouterr().out
+    assert "d                    0.01   0.805    0.810      +0.5   1 of 2" in out
+    assert "0.05" not in out  # a cell missing in A is skipped, not compared against nothing
+    assert "all cells: mean +0.50, positive in 2 of 4 pairs" in out
+    # a side split over two files (here: the same runs in two halves) reads as one
+    half = len(runs) // 2
+    (tmp_path / "b1.json").write_text(json.dumps({"runs": runs[:half]}))
+    (tmp_path / "b2.json").write_text(json.dumps({"runs": runs[half:]}))
+    assert compare_results.main([str(a), f"{tmp_path / 'b1.json'},{tmp_path / 'b2.json'}", "--paired", "finetune"]) == 0
+    assert "all cells: mean +0.50, positive in 2 of 4 pairs" in capsys.readouterr().out

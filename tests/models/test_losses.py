@@ -70,3 +70,47 @@ def test_logit_scale_is_clamped() -> None:
     assert float(m.logit_scale.grad) == 0.0  # beyond the clamp: no gradient pushes it further
     m.clamp_logit_scale_()
     assert abs(float(m.logit_scale.detach()) - math.log(100.0)) < 1e-6
+
+
+def test_activity_positives_reduce_to_plain_infonce_with_distinct_ids_and_count_the_group_otherwise() -> None:
+    a, b = _unit(6, 16, seed=3), _unit(6, 16, seed=4)
+    s = torch.tensor(7.0)
+    plain, acc = info_nce(a, b, s)
+    grouped, acc_g = info_nce(a, b, s, torch.arange(6) * 10)
+    assert torch.allclose(plain, grouped) and acc == acc_g
+    # two clips of one activity whose captions embed identically: the loss is a cross-entropy against soft targets
+    # (row 0: 1/2, 1/2, 0), so its floor is the targets' entropy, reached here; plain InfoNCE (one-hot targets, floor
+    # 0) is 2/3 · log 2 above its floor and would push the two clips apart
+    za = torch.nn.functional.normalize(torch.tensor([[1.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0]]), dim=1)
+    groups = torch.tensor([5, 5, 2])
+    soft = torch.tensor([[0.5, 0.5, 0], [0.5, 0.5, 0], [0, 0, 1.0]])
+    entropy = float(-(soft * soft.clamp_min(1e-12).log()).sum(1).mean())
+    big = torch.tensor(50.0)
+    assert float(info_nce(za, za, big)[0]) > 2 / 3 * math.log(2) - 1e-3
+    loss, hits = info_nce(za, za, big, groups)
+    assert abs(float(loss) - entropy) < 1e-3 and hits == 1.0
+    # the value, by hand, at a small scale
+    logits = 2.0 * za @ za.t()
+    want = -(soft * logits.log_softmax(1)).sum(1).mean()
+    assert torch.allclose(info_nce(za, za, torch.tensor(2.0), groups)[0], want)
+
+
+def test_activity_positives_apply_to_the_text_pairs_only_and_need_the_ids() -> None:
+    emb = {m: _unit(8, 16, seed=i) for i, m in enumerate(("imu", "pose", "video", "text"))}
+    groups = torch.tensor([0, 0, 1, 1, 2, 2, 3, 4])
+    s = torch.tensor(10.0)
+    _, by_clip = PairwiseInfoNCE(PAIRS)(emb, {}, s, groups)
+    _, by_activity = PairwiseInfoNCE(PAIRS, text_positives="activity")(emb, {}, s, groups)
+    for pair in PAIRS:
+        same = torch.allclose(by_clip[pair].loss, by_activity[pair].loss)
+        assert same == ("text" not in pair.split("-")), pair
+    # a missing modality drops rows: the ids follow the rows that stay
+    present = {"text": torch.tensor([1, 0, 1, 1, 1, 1, 1, 1], dtype=torch.bool)}
+    _, st = PairwiseInfoNCE(PAIRS, text_positives="activity")(emb, present, s, groups)
+    keep = present["text"]
+    want, _ = info_nce(emb["imu"][keep], emb["text"][keep], s, groups[keep])
+    assert st["imu-text"].n == 7 and torch.allclose(st["imu-text"].loss, want)
+    with pytest.raises(ConfigError, match="activity ids"):
+        PairwiseInfoNCE(PAIRS, text_positives="activity")(emb, {}, s)
+    with pytest.raises(UnknownNameError, match="clip, activity|activity, clip"):
+        PairwiseInfoNCE(PAIRS, text_positives="label")

@@ -47,7 +47,8 @@ def test_batches_are_a_pure_function_of_the_step() -> None:
     a, b = _maker(), _maker()
     for step in (0, 5, 2, 5):
         ba, bb = a(step), b(step)
-        assert set(ba) == {"imu", "site", "channel_mask", "has_imu", "pose", "has_pose", "video", "has_video", "text", "has_text"}
+        assert set(ba) == {"imu", "site", "channel_mask", "has_imu", "pose", "has_pose", "video", "has_video", "text", "has_text",
+                           "group"}
         for k in ba:
             assert torch.equal(ba[k], bb[k]), k
     assert not torch.equal(a(0)["imu"], a(1)["imu"])
@@ -128,3 +129,17 @@ def test_csv_log_truncates_rows_after_the_resumed_step(tmp_path) -> None:
         log.write({"step": s, "loss": 1.0 / s})
     CsvLog(tmp_path / "t.csv", ["step", "loss"]).truncate_after(20)
     assert [r["step"] for r in read_csv(tmp_path / "t.csv")] == [10, 20]
+
+
+def test_each_clip_carries_its_activity_id_and_an_unlabelled_clip_its_own() -> None:
+    split = _Split(12)
+    split.clips[7]["label"] = split.clips[9]["label"] = ""
+    table = ClipTable.from_corpus(split, 50.0)
+    m = BatchMaker(table, DEFAULT_SPEC.replace(normalization=fit_imu_normalization(table)), 12)
+    idx, _ = m.indices(0)
+    groups = m(0)["group"].numpy()
+    assert groups.dtype == np.int64
+    for a in range(12):
+        for b in range(12):
+            la, lb = table.labels[idx[a]], table.labels[idx[b]]
+            assert (groups[a] == groups[b]) == (a == b or (la == lb and la != "")), (la, lb)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mujo_edge.errors import ConfigError
+from mujo_edge.errors import ConfigError, UnknownNameError
 from mujo_edge.models import load_mujo
 from mujo_edge.models.mujo import PAIRS
 from mujo_edge.train.pretrain import PretrainConfig, pretrain
@@ -225,3 +225,27 @@ def test_a_device_this_machine_lacks_is_a_clear_error_before_any_data_is_read(tm
         pretrain(PretrainConfig(corpus=tmp_path / "no-corpus-here", out=tmp_path / "run", device=device))
     assert "cpu" in str(info.value)  # names the fix
     assert not (tmp_path / "run").exists()
+
+
+def test_activity_positives_change_only_the_text_pairs_and_are_recorded(tmp_path: Path) -> None:
+    """``--text-positives activity``: same init and batch, so the first step's non-text losses are the clip run's;
+    the text pairs differ because the batch holds several clips of one activity (4 activities, 16 clips)."""
+    from mujo_edge.cli.main import run
+    from mujo_edge.corpus import CorpusConfig, build_corpus
+
+    corpus = tmp_path / "corpus"
+    build_corpus(corpus, CorpusConfig(sources=("procedural",), hours=0.03, seed=0,
+                                      activities=("walking", "jogging", "sitting", "squats")), workers=1)
+    logs = {}
+    for mode in ("clip", "activity"):
+        out = tmp_path / mode
+        assert run(["pretrain", "--corpus", str(corpus), "--out", str(out), "--config", "tiny-hashtext",
+                    "--max-steps", "1", "--batch-size", "16", "--log-every", "1", "--eval-every", "100",
+                    "--no-progress", "--no-tensorboard", "--text-positives", mode]) == 0
+        logs[mode] = _rows(out / "train.csv")[0]
+        assert json.loads((out / "config.json").read_text())["pretrain"]["text_positives"] == mode
+    for pair in PAIRS:
+        same = logs["clip"][f"loss_{pair}"] == logs["activity"][f"loss_{pair}"]
+        assert same == ("text" not in pair), pair
+    with pytest.raises(UnknownNameError, match="activity, clip"):
+        PretrainConfig(corpus=tmp_path, out=tmp_path / "x", text_positives="label")
