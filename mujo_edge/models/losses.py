@@ -50,7 +50,8 @@ def info_nce(za: torch.Tensor, zb: torch.Tensor, scale: torch.Tensor,
         with torch.no_grad():
             acc = 0.5 * ((logits.argmax(1) == target).float().mean() + (logits.argmax(0) == target).float().mean())
         return loss, float(acc)
-    pos = groups.to(za.device)[:, None] == groups.to(za.device)[None, :]     # (n, n) bool, symmetric, diagonal True
+    g = groups.to(za.device)
+    pos = g[:, None] == g[None, :]                                   # (n, n) bool, symmetric, diagonal True
     soft = pos.to(logits.dtype) / pos.sum(1, keepdim=True).to(logits.dtype)
     loss = 0.5 * (nn.functional.cross_entropy(logits, soft) + nn.functional.cross_entropy(logits.t(), soft))
     with torch.no_grad():
@@ -122,9 +123,8 @@ class PairwiseInfoNCE(nn.Module):
             n = int(ok.sum())
             if n < 2:
                 continue
-            by_label = self.text_positives == "activity" and "text" in (a, b)
-            loss, acc = info_nce(emb[a][ok], emb[b][ok], scale,
-                                 groups[ok.to(groups.device)] if by_label and groups is not None else None)
+            by_label = groups is not None and self.text_positives == "activity" and "text" in (a, b)
+            loss, acc = info_nce(emb[a][ok], emb[b][ok], scale, groups[ok.to(groups.device)] if by_label else None)
             stats[pair] = PairStats(loss, acc, n)
             total = total + self.weights[pair] * loss
             wsum += self.weights[pair]
