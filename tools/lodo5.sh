@@ -19,7 +19,8 @@
 # Prints each stage's wall time. Knobs (environment): JOBS (2), MUJO_EDGE (the CLI, default `mujo-edge`); for a
 # smaller run DATASETS ("motionsense usc_had uci_hapt hmp wisdm2019_watch6"), POOLS (all), HOURS (3), STEPS (2000),
 # BATCH (64), FRACTIONS (0.01,0.02,0.05,0.1,1.0), SEEDS (3), FOLDS (all), EVAL_STEPS (1200); ALL_SEEDS (0);
-# MODES (scratch,linear,finetune,simclr,limu,multitask); PRETRAIN_SEED (0: the seed of every pretraining run, to
+# MODES (scratch,linear,finetune,simclr,limu,multitask); CONFIG (tiny: the model config of every pretraining run,
+# hence of scratch too, e.g. tiny-wide); PRETRAIN_SEED (0: the seed of every pretraining run, to
 # measure how much a whole table moves with the pretraining seed alone).
 set -euo pipefail
 out=${1:-runs}
@@ -37,6 +38,7 @@ seeds=${SEEDS:-3}
 eval_steps=${EVAL_STEPS:-1200}
 modes=${MODES:-scratch,linear,finetune,simclr,limu,multitask}
 pretrain_seed=${PRETRAIN_SEED:-0}
+config=${CONFIG:-tiny}
 seed_rule=(--adaptive-seeds)
 eval_out=lodo5
 if [ "${ALL_SEEDS:-0}" = 1 ]; then seed_rule=(--all-seeds); eval_out=lodo5_all_seeds; fi
@@ -58,11 +60,11 @@ cmds="$out/lodo/commands.txt"
 for r in mujo simclr limu multitask; do for x in "${datasets[@]}"; do   # the long MuJo runs first
   echo "$r-no-$x pretrain --recipe $r --out $out/lodo/$r-no-$x --exclude-dataset $x" >> "$cmds"
 done; done
-export cli out steps hours pools batch pretrain_seed
+export cli out steps hours pools batch pretrain_seed config
 xargs -P "$jobs" -L 1 bash -c '
   name=$0
   s=$(date +%s)
-  "$cli" "$@" --corpus "$out/corpus${hours}h" --config tiny --max-steps "$steps" --batch-size "$batch" --threads 1 --pools "$pools" --seed "$pretrain_seed" --resume \
+  "$cli" "$@" --corpus "$out/corpus${hours}h" --config "$config" --max-steps "$steps" --batch-size "$batch" --threads 1 --pools "$pools" --seed "$pretrain_seed" --resume \
       > "$out/lodo/logs/$name.log" 2>&1 || { echo "pretraining $name failed: see $out/lodo/logs/$name.log" >&2; exit 255; }
   echo "$name $(( $(date +%s) - s )) s" >> "$out/lodo/times.txt"' < "$cmds"
 stage "pretraining ($(( 4 * ${#datasets[@]} )) runs, $jobs at a time)" "$t"

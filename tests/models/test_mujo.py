@@ -38,6 +38,15 @@ def test_registry_lists_configs_and_rejects_unknown_names() -> None:
     assert len(PAIRS) == 6 and model_config("tiny").pairs == PAIRS
 
 
+def test_tiny_wide_is_tiny_with_a_twice_as_wide_imu_encoder() -> None:
+    """The encoder-width pilot (docs/pretraining.md) changes the IMU encoder's widths and nothing else."""
+    tiny, wide = model_config("tiny"), model_config("tiny-wide")
+    assert wide.imu["widths"] == [2 * w for w in tiny.imu["widths"]]
+    assert {**wide.imu, "widths": tiny.imu["widths"]} == tiny.imu
+    assert dataclasses.replace(wide, imu=tiny.imu) == tiny
+    assert build_encoder("imu", wide.imu).out_dim == 2 * build_encoder("imu", tiny.imu).out_dim == 192
+
+
 def test_overrides_merge_into_encoder_configs() -> None:
     m = create_model("tiny-hashtext", imu={"widths": [8, 16]}, **{"pose.joints": 5}, embed_dim=32)
     assert m.encoders["imu"].out_dim == 16 and m.cfg.pose["joints"] == 5 and m.cfg.imu["kernel"] == 5
