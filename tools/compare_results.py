@@ -8,9 +8,10 @@ macro F1. The MuJo ≥ best SSL + 1 count is the issue's target (at both 1 % and
 
 With ``--paired MODE`` it compares one mode only (e.g. two pretraining variants fine-tuned under one protocol, each
 file holding just ``finetune``): per dataset and fraction, B − A paired by (fold, seed) — the mean and how many pairs
-are positive — then over all cells.
+are positive — then over all cells. ``--paired MODE_A:MODE_B`` pairs A's ``MODE_A`` runs with B's ``MODE_B`` runs
+(e.g. ``simclr:finetune``: MuJo − SimCLR on the same folds, seeds and labelled windows, from two folders).
 
-Usage: ``python tools/compare_results.py A/results.json B/results.json [--fractions 0.01,0.02,0.05] [--paired MODE]``
+Usage: ``python tools/compare_results.py A/results.json B/results.json [--fractions 0.01,0.02,0.05] [--paired MODE[:MODE_B]]``
 (either side may list several files, comma-separated, e.g. datasets evaluated into two folders).
 """
 
@@ -51,8 +52,10 @@ def run_scores(path: Path, mode: str) -> dict[tuple[str, float], dict[tuple[int,
 
 
 def paired(a: Path, b: Path, mode: str, fractions: list[float]) -> list[str]:
-    """Lines of the B − A table of ``mode``, paired by (fold, seed); cells or pairs missing in either are skipped."""
-    ra, rb = run_scores(a, mode), run_scores(b, mode)
+    """Lines of the B − A table of ``mode`` (``MODE_A:MODE_B``: A's MODE_A against B's MODE_B), paired by (fold, seed);
+    cells or pairs missing in either are skipped."""
+    mode_a, _, mode_b = mode.partition(":")
+    ra, rb = run_scores(a, mode_a), run_scores(b, mode_b or mode_a)
     lines = [f"{mode}: B − A, points, paired by (fold, seed)", "dataset              frac   A        B        B − A   pairs positive"]
     every: list[float] = []
     for ds, fr in sorted(ra.keys() & rb.keys()):
@@ -85,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("a", type=Path)
     ap.add_argument("b", type=Path)
     ap.add_argument("--fractions", default="0.01,0.02,0.05")
-    ap.add_argument("--paired", metavar="MODE", help="compare this one mode, paired by fold and seed")
+    ap.add_argument("--paired", metavar="MODE[:MODE_B]",
+                    help="compare this one mode (or A's MODE with B's MODE_B), paired by fold and seed")
     args = ap.parse_args(argv)
     fractions = [float(f) for f in args.fractions.split(",")]
     if args.paired:

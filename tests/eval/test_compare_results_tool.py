@@ -57,3 +57,12 @@ def test_one_mode_paired_by_fold_and_seed(tmp_path: Path, capsys: pytest.Capture
     (tmp_path / "b2.json").write_text(json.dumps({"runs": runs[half:]}))
     assert compare_results.main([str(a), f"{tmp_path / 'b1.json'},{tmp_path / 'b2.json'}", "--paired", "finetune"]) == 0
     assert "all cells: mean +0.50, positive in 2 of 4 pairs" in capsys.readouterr().out
+    # two modes paired across files (e.g. MuJo against an SSL baseline evaluated into another folder)
+    for r in runs:
+        r["mode"] = "simclr" if r["mode"] == "finetune" else r["mode"]
+    b.write_text(json.dumps({"runs": runs}))
+    assert compare_results.main([str(b), str(a), "--fractions", "0.01,0.02", "--paired", "simclr:finetune"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("simclr:finetune: B − A") and "all cells: mean -0.50, positive in 2 of 4 pairs" in out
+    assert compare_results.main([str(b), str(a), "--paired", "finetune"]) == 0  # no finetune in B: nothing paired
+    assert "all cells" not in capsys.readouterr().out
