@@ -37,14 +37,16 @@ LONGEST_FILES = ("tests/eval/test_lodo5_script.py", "tests/export/test_realdata_
                  "tests/export/test_realdata.py", "tests/export/test_artifact_fuzz.py")
 
 
+def _test_file(item: pytest.Item) -> str:
+    """The test file of ``item``, relative to the repository (``tests/…/test_x.py``)."""
+    return item.nodeid.split("::", 1)[0]
+
+
 def _file_rank(items: list[pytest.Item]) -> dict[str, int]:
     """Order of the test files: :data:`LONGEST_FILES`, then files with a ``slow`` test, then the rest."""
-    slow = {it.nodeid.split("::", 1)[0] for it in items if it.get_closest_marker("slow")}
-    ranks: dict[str, int] = {}
-    for it in items:
-        f = it.nodeid.split("::", 1)[0]
-        ranks[f] = LONGEST_FILES.index(f) if f in LONGEST_FILES else len(LONGEST_FILES) + (f not in slow)
-    return ranks
+    slow = {_test_file(it) for it in items if it.get_closest_marker("slow")}
+    return {f: LONGEST_FILES.index(f) if f in LONGEST_FILES else len(LONGEST_FILES) + (f not in slow)
+            for f in map(_test_file, items)}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -54,7 +56,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
     rank = _file_rank(items)
-    items.sort(key=lambda it: rank[it.nodeid.split("::", 1)[0]])  # stable: a file's tests keep their order
+    items.sort(key=lambda it: rank[_test_file(it)])  # stable: a file's tests keep their order
     for item in items:
         if "gpu" in item.keywords and not torch.cuda.is_available():
             item.add_marker(skip_gpu)

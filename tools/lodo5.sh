@@ -7,7 +7,7 @@
 #   1. OUT/corpus{HOURS}h        the 3-hour simulated corpus (mocap + procedural, seed 0, 2 workers);
 #   2. OUT/lodo/{R}-no-{X}       20 pretraining runs, two at a time (JOBS): per dataset X one MuJo run and one
 #                                SimCLR / LIMU / multi-task run that never read X (`--exclude-dataset X`,
-#                                recorded in the checkpoint); `tiny`, 2,000 steps, batch 64, one thread each;
+#                                recorded in the checkpoint); `tiny` (CONFIG), 2,000 steps, batch 64, one thread each;
 #                                logs in OUT/lodo/logs/, wall time per run in OUT/lodo/times.txt;
 #   3. OUT/lodo5                 `mujo-edge evaluate` over the five datasets, six modes, five fractions, five
 #                                subject folds, 3 seeds wherever a reported difference is under 2 points
