@@ -11,7 +11,11 @@ file holding just ``finetune``): per dataset and fraction, B − A paired by (fo
 are positive — then over all cells. ``--paired MODE_A:MODE_B`` pairs A's ``MODE_A`` runs with B's ``MODE_B`` runs
 (e.g. ``simclr:finetune``: MuJo − SimCLR on the same folds, seeds and labelled windows, from two folders).
 
-Usage: ``python tools/compare_results.py A/results.json B/results.json [--fractions 0.01,0.02,0.05] [--paired MODE[:MODE_B]]``
+``--ssl-modes simclr,limu`` takes the best SSL baseline over those modes only (e.g. a pilot that did not run
+multi-task); the header says which.
+
+Usage: ``python tools/compare_results.py A/results.json B/results.json [--fractions 0.01,0.02,0.05] [--paired MODE[:MODE_B]]
+[--ssl-modes simclr,limu]``
 (either side may list several files, comma-separated, e.g. datasets evaluated into two folders).
 """
 
@@ -71,13 +75,14 @@ def paired(a: Path, b: Path, mode: str, fractions: list[float]) -> list[str]:
     return lines
 
 
-def summarize(cells: dict[tuple[str, float, str], float], dataset: str, fraction: float) -> tuple[float, float, str] | None:
-    """(fine-tune − scratch, fine-tune − best SSL, which SSL) in points, or None if a mode is missing."""
-    keys = {m: (dataset, fraction, m) for m in ("finetune", "scratch", *SSL_MODES)}
+def summarize(cells: dict[tuple[str, float, str], float], dataset: str, fraction: float,
+              ssl_modes: tuple[str, ...] = SSL_MODES) -> tuple[float, float, str] | None:
+    """(fine-tune − scratch, fine-tune − best SSL of ``ssl_modes``, which SSL) in points, or None if a mode is missing."""
+    keys = {m: (dataset, fraction, m) for m in ("finetune", "scratch", *ssl_modes)}
     if any(k not in cells for k in keys.values()):
         return None
     frac = f"{fraction:g}"
-    best = best_ssl({m: {frac: {"mean": cells[keys[m]]}} for m in SSL_MODES}, frac)  # as the evaluate report picks it
+    best = best_ssl({m: {frac: {"mean": cells[keys[m]]}} for m in ssl_modes}, frac)  # as the evaluate report picks it
     assert best is not None
     ft = cells[keys["finetune"]]
     return 100 * (ft - cells[keys["scratch"]]), 100 * (ft - cells[keys[best]]), best
@@ -90,7 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fractions", default="0.01,0.02,0.05")
     ap.add_argument("--paired", metavar="MODE[:MODE_B]",
                     help="compare this one mode (or A's MODE with B's MODE_B), paired by fold and seed")
+    ap.add_argument("--ssl-modes", default=",".join(SSL_MODES),
+                    help=f"the SSL baselines the best is taken over (default: all, {','.join(SSL_MODES)})")
     args = ap.parse_args(argv)
+    ssl_modes = tuple(m for m in args.ssl_modes.split(",") if m)
+    unknown = [m for m in ssl_modes if m not in SSL_MODES]
+    if unknown or not ssl_modes:
+        ap.error(f"--ssl-modes {args.ssl_modes!r}: unknown {unknown or 'none given'}; choose from {', '.join(SSL_MODES)}")
     fractions = [float(f) for f in args.fractions.split(",")]
     if args.paired:
         print("\n".join(paired(args.a, args.b, args.paired, fractions)))
@@ -98,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
     a, b = cell_means(args.a), cell_means(args.b)
     mean = {k: 0.5 * (a[k] + b[k]) for k in a.keys() & b.keys()}
     datasets = sorted({k[0] for k in mean})
+    if ssl_modes != SSL_MODES:
+        print(f"best SSL over {', '.join(ssl_modes)} only")
     print("dataset              frac   A: ft-scr  ft-SSL (which)   B: ft-scr  ft-SSL (which)   mean: ft-scr  ft-SSL (which)")
     met = {"A": 0, "B": 0, "mean": 0}
     for ds in datasets:
@@ -105,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         for fr in fractions:
             row = []
             for name, cells in (("A", a), ("B", b), ("mean", mean)):
-                s = summarize(cells, ds, fr)
+                s = summarize(cells, ds, fr, ssl_modes)
                 if s is None:
                     row.append(f"{'–':>26s}")
                     ok[name] = False

@@ -66,3 +66,21 @@ def test_one_mode_paired_by_fold_and_seed(tmp_path: Path, capsys: pytest.Capture
     assert out.startswith("simclr:finetune: B − A") and "all cells: mean -0.50, positive in 2 of 4 pairs" in out
     assert compare_results.main([str(b), str(a), "--paired", "finetune"]) == 0  # no finetune in B: nothing paired
     assert "all cells" not in capsys.readouterr().out
+
+
+def test_best_ssl_over_chosen_modes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # a pilot without multi-task: with every SSL mode required its cells are skipped; --ssl-modes takes the best of
+    # the modes it names, and an unknown name is refused with the choices
+    a = _results(tmp_path / "a.json", {"finetune": 0.80, "scratch": 0.70, "simclr": 0.75, "limu": 0.78})
+    cells = compare_results.cell_means(a)
+    assert compare_results.summarize(cells, "d", 0.01) is None
+    ft_scr, ft_ssl, which = compare_results.summarize(cells, "d", 0.01, ("simclr", "limu"))
+    assert (ft_scr, ft_ssl, which) == (pytest.approx(10.0), pytest.approx(2.0), "limu")
+    assert compare_results.main([str(a), str(a), "--fractions", "0.01,0.02"]) == 0
+    assert "A 0 of 1, B 0 of 1" in capsys.readouterr().out
+    assert compare_results.main([str(a), str(a), "--fractions", "0.01,0.02", "--ssl-modes", "simclr,limu"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("best SSL over simclr, limu only") and "A 1 of 1, B 1 of 1, mean 1 of 1" in out
+    with pytest.raises(SystemExit):
+        compare_results.main([str(a), str(a), "--ssl-modes", "simclr,byol"])
+    assert "unknown ['byol']" in capsys.readouterr().err
