@@ -95,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--fractions", default="0.01,0.02,0.05")
     ap.add_argument("--paired", metavar="MODE[:MODE_B]",
                     help="compare this one mode (or A's MODE with B's MODE_B), paired by fold and seed")
-    ap.add_argument("--ssl-modes", default=",".join(SSL_MODES),
-                    help=f"the SSL baselines the best is taken over (default: all, {','.join(SSL_MODES)})")
+    ap.add_argument("--ssl-modes", help=f"the SSL baselines the best is taken over (default: all, {','.join(SSL_MODES)});"
+                                        " not with --paired, which names its modes")
     args = ap.parse_args(argv)
-    ssl_modes = tuple(m for m in args.ssl_modes.split(",") if m)
+    if args.ssl_modes is not None and args.paired:
+        ap.error(f"--ssl-modes {args.ssl_modes!r} has no effect with --paired {args.paired!r}: leave one of them out")
+    ssl_modes = SSL_MODES if args.ssl_modes is None else tuple(m for m in args.ssl_modes.split(",") if m)
     unknown = [m for m in ssl_modes if m not in SSL_MODES]
     if unknown or not ssl_modes:
         ap.error(f"--ssl-modes {args.ssl_modes!r}: unknown {unknown or 'none given'}; choose from {', '.join(SSL_MODES)}")

@@ -84,3 +84,6 @@ def test_best_ssl_over_chosen_modes(tmp_path: Path, capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit):
         compare_results.main([str(a), str(a), "--ssl-modes", "simclr,byol"])
     assert "unknown ['byol']" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # --paired names its modes: a best-SSL choice beside it would be ignored
+        compare_results.main([str(a), str(a), "--paired", "finetune", "--ssl-modes", "simclr"])
+    assert "has no effect with --paired 'finetune'" in capsys.readouterr().err
