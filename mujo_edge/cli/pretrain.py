@@ -103,6 +103,9 @@ def pretrain_cmd(
     ssl_weight: Optional[float] = config_option(P, "ssl_weight", "--ssl-weight", help="Weight of the SSL loss."),
     ssl_batch_size: Optional[int] = config_option(P, "ssl_batch_size", "--ssl-batch-size", help="Pool windows per step "
                                                                                                 "(0 = --batch-size)."),
+    ssl_corpus_imu: Optional[bool] = typer.Option(None, "--ssl-corpus-imu/--no-ssl-corpus-imu", help="The corpus's "
+                                                  "virtual IMU is one more SSL source beside the pools (default: yes "
+                                                  "for simclr/limu/multitask, no for mujo)."),
     compile_: bool = typer.Option(False, "--compile", help="torch.compile the training step (faster after a few "
                                                            "minutes of compilation; needs a C++ compiler)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Dataset root for --pools (default "
@@ -126,7 +129,7 @@ def pretrain_cmd(
     if sites:
         changes["sites"] = tuple(s.strip() for s in sites.split(","))
     changes.update(given(recipe=recipe, ssl_objective=ssl_objective, ssl_weight=ssl_weight,
-                         ssl_batch_size=ssl_batch_size, data_dir=data_dir))
+                         ssl_batch_size=ssl_batch_size, ssl_corpus_imu=ssl_corpus_imu, data_dir=data_dir))
     if pools:
         changes["pools"] = tuple(p.strip() for p in pools.split(",") if p.strip())
     if exclude_dataset:

@@ -47,7 +47,7 @@ from mujo_edge.train import ddp
 from mujo_edge.train.clips import BatchMaker, ClipTable, fit_imu_normalization
 from mujo_edge.train.logs import CsvLog, TensorBoardLog
 from mujo_edge.train.pool_batches import StepBatches
-from mujo_edge.train.recipes import RECIPES, recipe_overrides, ssl_batches, ssl_objective
+from mujo_edge.train.recipes import RECIPES, corpus_imu_source, recipe_overrides, ssl_batches, ssl_objective
 from mujo_edge.train.state import (
     latest_good_state,
     load_train_state,
@@ -108,7 +108,8 @@ def load_tables(cfg: PretrainConfig, spec_rate: float) -> tuple[ClipTable, ClipT
 def resolve_overrides(cfg: PretrainConfig, table: ClipTable) -> dict[str, Any]:
     """Model overrides: the config's, the recipe's (SSL head, IMU-only), the corpus's joint count and modalities."""
     over = dict(cfg.overrides)
-    over.update(recipe_overrides(cfg.recipe, ssl_objective(cfg.recipe, cfg.pools, cfg.ssl_objective), cfg.ssl))
+    objective = ssl_objective(cfg.recipe, cfg.pools, cfg.ssl_objective, corpus_imu_source(cfg.recipe, cfg.ssl_corpus_imu))
+    over.update(recipe_overrides(cfg.recipe, objective, cfg.ssl))
     if "modalities" in over and list(over["modalities"]) == ["imu"]:
         return over
     present = {"imu": True, "pose": table.pose is not None, "video": table.video is not None, "text": bool(table.captions)}
@@ -294,7 +295,8 @@ def setup_run(cfg: PretrainConfig, resume: bool) -> Run:
     corpus_maker = (BatchMaker(train_tab, spec, cfg.batch_size, cfg.seed, cfg.augment, cfg.sites, info.rank, info.world)
                     if multimodal else None)
     pool_maker, real_data = ssl_batches(cfg.recipe, cfg.pools, cfg.exclude_datasets, cfg.data_dir, model, spec, train_tab,
-                                        cfg.ssl_batch_size or cfg.batch_size, cfg.seed, cfg.pool_augment, info.rank)
+                                        cfg.ssl_batch_size or cfg.batch_size, cfg.seed, cfg.pool_augment, info.rank,
+                                        cfg.ssl_corpus_imu)
     maker = StepBatches(corpus_maker, pool_maker)
     val_maker = (BatchMaker(val_tab, spec, cfg.batch_size, cfg.seed + 1, cfg.augment, cfg.sites, train=False)
                  if multimodal and val_tab is not None and len(val_tab) >= 2 else None)

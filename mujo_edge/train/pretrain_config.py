@@ -34,7 +34,8 @@ class PretrainConfig:
 
     Real unlabelled data: ``pools`` (dataset names or ``"all"``) minus ``exclude_datasets``
     (leave-one-dataset-out; never loaded) feed IMU-only batches of ``ssl_batch_size`` windows (0 = ``batch_size``)
-    with ``ssl_objective`` weighted ``ssl_weight``; ``ssl`` overrides fields of the SSL head
+    with ``ssl_objective`` weighted ``ssl_weight``; ``ssl_corpus_imu`` makes the corpus's virtual IMU one more
+    SSL source (``None`` = the recipe's default: yes for the IMU-only baselines, no for ``mujo``); ``ssl`` overrides fields of the SSL head
     (:class:`~mujo_edge.models.ssl.SSLConfig`); ``data_dir`` overrides ``$MUJO_EDGE_DATA_DIR`` for the pools.
     ``compile``: run the training forward/backward through ``torch.compile`` (inductor; needs a C++ compiler;
     about 1.35× the clips/s of eager on one CPU core after a few minutes of compilation).
@@ -74,6 +75,7 @@ class PretrainConfig:
     ssl_objective: str = "contrastive"
     ssl_weight: float = 1.0
     ssl_batch_size: int = 0
+    ssl_corpus_imu: bool | None = None
     ssl: dict[str, Any] = field(default_factory=dict)
     pool_augment: PoolAugment = field(default_factory=PoolAugment)
     data_dir: Path | None = None
@@ -85,8 +87,10 @@ class PretrainConfig:
         if self.precision not in PRECISIONS:
             raise ConfigError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         recipe = RECIPES.get(self.recipe)
-        if not recipe.multimodal and not self.pools and not recipe.corpus_imu_in_pool:
-            raise ConfigError(f"recipe {self.recipe!r} trains on unlabelled pools; pass --pools (e.g. all)")
+        corpus_imu = recipe.corpus_imu_in_pool if self.ssl_corpus_imu is None else self.ssl_corpus_imu
+        if not recipe.multimodal and not self.pools and not corpus_imu:
+            raise ConfigError(f"recipe {self.recipe!r} has no SSL source: pass --pools (e.g. all)"
+                              + ("" if self.ssl_corpus_imu is None else " or drop --no-ssl-corpus-imu"))
         if self.ssl_weight < 0 or self.ssl_batch_size < 0 or (self.ssl_batch_size == 1):
             raise ConfigError(f"ssl_weight must be >= 0 and ssl_batch_size 0 or >= 2, got {self.ssl_weight}, "
                               f"{self.ssl_batch_size}")

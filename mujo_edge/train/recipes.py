@@ -62,12 +62,18 @@ RECIPES.add("multitask", Recipe(False, "transform", True, "multi-task transforma
                                                           "style) of the IMU encoder alone"))
 
 
-def ssl_objective(recipe: str, pools: tuple[str, ...], configured: str) -> str | None:
-    """The SSL objective a run trains: the recipe's own, else ``configured`` when there are pools, else none."""
+def corpus_imu_source(recipe: str, override: bool | None) -> bool:
+    """Whether the corpus's virtual IMU is an SSL source: ``override`` when given, else the recipe's default."""
+    return RECIPES.get(recipe).corpus_imu_in_pool if override is None else bool(override)
+
+
+def ssl_objective(recipe: str, pools: tuple[str, ...], configured: str, corpus_imu: bool = False) -> str | None:
+    """The SSL objective a run trains: the recipe's own, else ``configured`` when there is an SSL source (real pools,
+    or the corpus IMU with ``corpus_imu``), else none."""
     r = RECIPES.get(recipe)
     if r.ssl is not None:
         return r.ssl
-    return configured if pools else None
+    return configured if pools or corpus_imu else None
 
 
 def recipe_overrides(recipe: str, objective: str | None, ssl_fields: Mapping[str, Any]) -> dict[str, Any]:
@@ -110,10 +116,12 @@ def seen_datasets(extra: Mapping[str, Any]) -> tuple[str, ...]:
 
 def ssl_batches(recipe: str, pools: tuple[str, ...], exclude: tuple[str, ...], data_root: str | Path | None,
                 model: MujoModel, spec: SensorSpec, corpus: ClipTable, batch_size: int, seed: int,
-                augment: PoolAugment, rank: int = 0) -> tuple[PoolBatchMaker | None, dict[str, Any]]:
+                augment: PoolAugment, rank: int = 0,
+                corpus_imu: bool | None = None) -> tuple[PoolBatchMaker | None, dict[str, Any]]:
     """The SSL batch maker of a run (None when the model has no SSL head) and its checkpoint's real-data record.
 
-    Pools of ``exclude`` are never loaded (leave-one-dataset-out); IMU-only recipes also crop the ``corpus`` IMU.
+    Pools of ``exclude`` are never loaded (leave-one-dataset-out); the ``corpus`` IMU is one more source of
+    crops when :func:`corpus_imu_source` says so (IMU-only recipes by default; ``mujo`` with ``corpus_imu=True``).
     """
     loaded = load_pools(pools, exclude, spec, data_root) if pools else []
     record = real_data_record(loaded, pools, exclude, spec.window, spec.hop)
@@ -122,6 +130,6 @@ def ssl_batches(recipe: str, pools: tuple[str, ...], exclude: tuple[str, ...], d
             log.warning("pools %s are loaded but the model has no SSL head; they are not used", record["pools"])
         return None, record
     crop = int(math.ceil(spec.window * (1.0 + max(augment.warp, augment.strong_warp)))) + 2
-    sampler = PoolSampler(loaded, crop, corpus if RECIPES.get(recipe).corpus_imu_in_pool else None)
+    sampler = PoolSampler(loaded, crop, corpus if corpus_imu_source(recipe, corpus_imu) else None)
     record["ssl_sources"] = list(sampler.names)
     return PoolBatchMaker(sampler, spec, model.ssl_cfg, batch_size, seed, augment, rank), record

@@ -193,5 +193,24 @@ def test_mujo_recipe_adds_the_ssl_loss_on_pools_and_logs_it(two_datasets: Path, 
     cfg = json.loads((out / "checkpoint.json").read_text())
     assert cfg["model"]["config"]["ssl"]["objective"] == "contrastive"
     assert cfg["extra"]["real_data"]["pools"] == ["hmp"] and cfg["extra"]["recipe"] == "mujo"
+    assert cfg["extra"]["real_data"]["ssl_sources"] == ["hmp"]  # mujo's default: the corpus IMU is not an SSL source
     with pytest.raises(ConfigError, match="recipe"):
         PretrainConfig(corpus=tiny_corpus, out=out, recipe="byol")
+    with pytest.raises(ConfigError, match="pass --pools.*drop --no-ssl-corpus-imu"):
+        PretrainConfig(corpus=tiny_corpus, out=out, recipe="simclr", ssl_corpus_imu=False)
+
+
+def test_mujo_with_ssl_corpus_imu_crops_the_corpus_imu_for_its_ssl_loss(tiny_corpus: Path, tmp_path: Path) -> None:
+    """``--ssl-corpus-imu``: MuJo = the SimCLR baseline's SSL sources + the pairwise losses (no pools needed)."""
+    from mujo_edge.cli.main import run
+
+    out = tmp_path / "mujo_corpus_ssl"
+    assert run(["pretrain", "--corpus", str(tiny_corpus), "--out", str(out), "--config", "tiny-hashtext",
+                "--ssl-corpus-imu", "--max-steps", "2", "--batch-size", "8", "--log-every", "1", "--eval-every", "100",
+                "--save-every", "100", "--no-tensorboard", "--no-progress"]) == 0
+    assert json.loads((out / "config.json").read_text())["pretrain"]["ssl_corpus_imu"] is True
+    header = (out / "train.csv").read_text().splitlines()[0].split(",")
+    assert "loss_ssl" in header and "loss_imu-text" in header
+    ck = json.loads((out / "checkpoint.json").read_text())
+    assert ck["model"]["config"]["ssl"]["objective"] == "contrastive"
+    assert ck["extra"]["real_data"]["ssl_sources"] == ["corpus"] and ck["extra"]["real_data"]["pools"] == []
