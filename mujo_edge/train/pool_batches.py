@@ -70,7 +70,8 @@ class _Source:
 class PoolSampler:
     """Crop sources: real pools (``name`` = dataset) and optionally the corpus IMU (``name = "corpus"``)."""
 
-    def __init__(self, pools: list[Pool], crop: int, corpus: ClipTable | None = None) -> None:
+    def __init__(self, pools: list[Pool], crop: int, corpus: ClipTable | None = None, sites: tuple[str, ...] = ()) -> None:
+        """``sites``: the corpus IMU sites its crops may come from (``()`` = every site; ``pretrain --sites``)."""
         self.crop = int(crop)
         self.sources: list[_Source] = []
         for p in pools:
@@ -84,6 +85,11 @@ class PoolSampler:
         if corpus is not None:
             if corpus.imu.shape[1] < self.crop:
                 raise DataError(f"corpus clips have {corpus.imu.shape[1]} samples, fewer than the {self.crop}-sample SSL crop")
+            unknown = [x for x in sites if x not in corpus.sites]
+            if unknown:
+                raise ConfigError(f"site(s) {', '.join(unknown)} not in the corpus; corpus sites: {', '.join(corpus.sites)}")
+            self.corpus_cols = (np.array([corpus.sites.index(x) for x in sites]) if sites
+                                else np.arange(corpus.imu.shape[2]))
             self.sources.append(_Source("corpus", None, None, None, -1, np.ones(corpus.imu.shape[-1], bool)))
         if not self.sources:
             raise ConfigError("self-supervised batches need at least one pool (or the corpus IMU)")
@@ -109,7 +115,7 @@ class PoolSampler:
             if s.signal is None:  # the corpus: random clip, site and start
                 tb = self.corpus
                 clip = rng.integers(0, len(tb), size=len(rows))
-                col = rng.integers(0, tb.imu.shape[2], size=len(rows))
+                col = self.corpus_cols[rng.integers(0, len(self.corpus_cols), size=len(rows))]
                 t0 = rng.integers(0, tb.imu.shape[1] - self.crop + 1, size=len(rows))
                 x[rows] = tb.imu[clip[:, None], t0[:, None] + ar[None], col[:, None]]
                 site[rows] = [PLACEMENTS.index(tb.sites[j]) for j in col]

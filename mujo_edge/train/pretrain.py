@@ -296,7 +296,7 @@ def setup_run(cfg: PretrainConfig, resume: bool) -> Run:
                     if multimodal else None)
     pool_maker, real_data = ssl_batches(cfg.recipe, cfg.pools, cfg.exclude_datasets, cfg.data_dir, model, spec, train_tab,
                                         cfg.ssl_batch_size or cfg.batch_size, cfg.seed, cfg.pool_augment, info.rank,
-                                        cfg.ssl_corpus_imu)
+                                        cfg.ssl_corpus_imu, cfg.sites)
     maker = StepBatches(corpus_maker, pool_maker)
     val_maker = (BatchMaker(val_tab, spec, cfg.batch_size, cfg.seed + 1, cfg.augment, cfg.sites, train=False)
                  if multimodal and val_tab is not None and len(val_tab) >= 2 else None)

@@ -116,12 +116,13 @@ def seen_datasets(extra: Mapping[str, Any]) -> tuple[str, ...]:
 
 def ssl_batches(recipe: str, pools: tuple[str, ...], exclude: tuple[str, ...], data_root: str | Path | None,
                 model: MujoModel, spec: SensorSpec, corpus: ClipTable, batch_size: int, seed: int,
-                augment: PoolAugment, rank: int = 0,
-                corpus_imu: bool | None = None) -> tuple[PoolBatchMaker | None, dict[str, Any]]:
+                augment: PoolAugment, rank: int = 0, corpus_imu: bool | None = None,
+                sites: tuple[str, ...] = ()) -> tuple[PoolBatchMaker | None, dict[str, Any]]:
     """The SSL batch maker of a run (None when the model has no SSL head) and its checkpoint's real-data record.
 
     Pools of ``exclude`` are never loaded (leave-one-dataset-out); the ``corpus`` IMU is one more source of
-    crops when :func:`corpus_imu_source` says so (IMU-only recipes by default; ``mujo`` with ``corpus_imu=True``).
+    crops when :func:`corpus_imu_source` says so (IMU-only recipes by default; ``mujo`` with ``corpus_imu=True``),
+    from its ``sites`` only when given (``pretrain --sites``, the same sites as the corpus batches).
     """
     loaded = load_pools(pools, exclude, spec, data_root) if pools else []
     record = real_data_record(loaded, pools, exclude, spec.window, spec.hop)
@@ -130,6 +131,6 @@ def ssl_batches(recipe: str, pools: tuple[str, ...], exclude: tuple[str, ...], d
             log.warning("pools %s are loaded but the model has no SSL head; they are not used", record["pools"])
         return None, record
     crop = int(math.ceil(spec.window * (1.0 + max(augment.warp, augment.strong_warp)))) + 2
-    sampler = PoolSampler(loaded, crop, corpus if corpus_imu_source(recipe, corpus_imu) else None)
+    sampler = PoolSampler(loaded, crop, corpus if corpus_imu_source(recipe, corpus_imu) else None, tuple(sites))
     record["ssl_sources"] = list(sampler.names)
     return PoolBatchMaker(sampler, spec, model.ssl_cfg, batch_size, seed, augment, rank), record

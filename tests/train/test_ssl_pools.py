@@ -214,3 +214,32 @@ def test_mujo_with_ssl_corpus_imu_crops_the_corpus_imu_for_its_ssl_loss(tiny_cor
     ck = json.loads((out / "checkpoint.json").read_text())
     assert ck["model"]["config"]["ssl"]["objective"] == "contrastive"
     assert ck["extra"]["real_data"]["ssl_sources"] == ["corpus"] and ck["extra"]["real_data"]["pools"] == []
+
+
+class _CorpusIMU:
+    """The part of a ClipTable the SSL sampler reads: ``imu (N, T, S, 6)``, ``sites`` and ``len``."""
+
+    def __init__(self, sites: tuple[str, ...], n: int = 6, t: int = 200) -> None:
+        self.sites = sites
+        self.imu = np.random.default_rng(3).normal(size=(n, t, len(sites), 6))
+
+    def __len__(self) -> int:
+        return self.imu.shape[0]
+
+
+def test_ssl_corpus_crops_come_only_from_the_sites_given() -> None:
+    """``pretrain --sites`` applies to the corpus IMU crops of the SSL objective too (the baselines' corpus source)."""
+    from mujo_edge.placements import PLACEMENTS
+
+    corpus = _CorpusIMU(("head", "waist", "wrist_left", "ankle_right"))
+    _, site, _ = PoolSampler([], 128, corpus).draw(np.random.default_rng(0), 400)  # type: ignore[arg-type]
+    assert set(site.tolist()) == {PLACEMENTS.index(s) for s in corpus.sites}
+    x, site, _ = PoolSampler([], 128, corpus, sites=("waist", "wrist_left")).draw(  # type: ignore[arg-type]
+        np.random.default_rng(0), 400)
+    assert set(site.tolist()) == {PLACEMENTS.index("waist"), PLACEMENTS.index("wrist_left")}
+    for r in range(0, 400, 40):  # every crop is a window of its own site's column
+        col = corpus.sites.index(PLACEMENTS[site[r]])
+        windows = np.lib.stride_tricks.sliding_window_view(corpus.imu[:, :, col], 128, axis=1)  # (N, T-127, 6, 128)
+        assert np.any(np.all(np.isclose(windows, x[r].T[None, None]), axis=(2, 3)))
+    with pytest.raises(ConfigError, match="shin_left.*corpus sites: head"):
+        PoolSampler([], 128, corpus, sites=("shin_left",))  # type: ignore[arg-type]
