@@ -21,7 +21,8 @@
 # BATCH (64), FRACTIONS (0.01,0.02,0.05,0.1,1.0), SEEDS (3), FOLDS (all), EVAL_STEPS (1200); ALL_SEEDS (0);
 # MODES (scratch,linear,finetune,simclr,limu,multitask); CONFIG (tiny: the model config of every pretraining run,
 # hence of scratch too, e.g. tiny-wide); PRETRAIN_SEED (0: the seed of every pretraining run, to
-# measure how much a whole table moves with the pretraining seed alone).
+# measure how much a whole table moves with the pretraining seed alone); SITES (every corpus site: `--sites` of every
+# pretraining run, e.g. the 11 wearable sites of docs/pretraining.md's pilot).
 set -euo pipefail
 out=${1:-runs}
 readme=${2-README.md}
@@ -39,6 +40,7 @@ eval_steps=${EVAL_STEPS:-1200}
 modes=${MODES:-scratch,linear,finetune,simclr,limu,multitask}
 pretrain_seed=${PRETRAIN_SEED:-0}
 config=${CONFIG:-tiny}
+sites=${SITES:-}
 seed_rule=(--adaptive-seeds)
 eval_out=lodo5
 if [ "${ALL_SEEDS:-0}" = 1 ]; then seed_rule=(--all-seeds); eval_out=lodo5_all_seeds; fi
@@ -60,11 +62,11 @@ cmds="$out/lodo/commands.txt"
 for r in mujo simclr limu multitask; do for x in "${datasets[@]}"; do   # the long MuJo runs first
   echo "$r-no-$x pretrain --recipe $r --out $out/lodo/$r-no-$x --exclude-dataset $x" >> "$cmds"
 done; done
-export cli out steps hours pools batch pretrain_seed config
+export cli out steps hours pools batch pretrain_seed config sites
 xargs -P "$jobs" -L 1 bash -c '
   name=$0
   s=$(date +%s)
-  "$cli" "$@" --corpus "$out/corpus${hours}h" --config "$config" --max-steps "$steps" --batch-size "$batch" --threads 1 --pools "$pools" --seed "$pretrain_seed" --resume \
+  "$cli" "$@" --corpus "$out/corpus${hours}h" --config "$config" --max-steps "$steps" --batch-size "$batch" --threads 1 --pools "$pools" --seed "$pretrain_seed" ${sites:+--sites "$sites"} --resume \
       > "$out/lodo/logs/$name.log" 2>&1 || { echo "pretraining $name failed: see $out/lodo/logs/$name.log" >&2; exit 255; }
   echo "$name $(( $(date +%s) - s )) s" >> "$out/lodo/times.txt"' < "$cmds"
 stage "pretraining ($(( 4 * ${#datasets[@]} )) runs, $jobs at a time)" "$t"

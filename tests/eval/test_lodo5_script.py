@@ -79,17 +79,20 @@ def test_the_whole_pipeline_runs_leaves_the_dataset_out_and_resumes(require_data
     assert [r for r in runs if r["key"] in first] == [first[r["key"]] for r in runs if r["key"] in first]
     assert len([r for r in runs if r["key"] in first]) == len(first)  # seed 0 reused, not run again
 
-    # PRETRAIN_SEED re-seeds every pretraining run and CONFIG names its model (both recorded in the checkpoint),
-    # MODES picks the evaluated modes
+    # PRETRAIN_SEED re-seeds every pretraining run, CONFIG names its model and SITES its corpus sites (all recorded in
+    # the checkpoint), MODES picks the evaluated modes
     shutil.copytree(out / "corpus0.02h", tmp_path / "reseeded" / "corpus0.02h")
-    reseeded = _run(tmp_path / "reseeded", "", data, PRETRAIN_SEED="1", MODES="scratch,finetune", CONFIG="tiny-wide")
+    reseeded = _run(tmp_path / "reseeded", "", data, PRETRAIN_SEED="1", MODES="scratch,finetune", CONFIG="tiny-wide",
+                    SITES="waist,wrist_left")
     assert reseeded.returncode == 0, reseeded.stderr[-3000:]
     assert "== corpus: 0 s" in reseeded.stdout  # the copied corpus is used, not rebuilt
     for recipe in ("mujo", "simclr", "limu", "multitask"):
         meta = json.loads((tmp_path / "reseeded" / "lodo" / f"{recipe}-no-hmp" / "checkpoint.json").read_text())
         assert meta["extra"]["pretrain"]["seed"] == 1 and meta["extra"]["pretrain"]["model"] == "tiny-wide"
+        assert meta["extra"]["pretrain"]["sites"] == ["waist", "wrist_left"]
         seed0 = json.loads((out / "lodo" / f"{recipe}-no-hmp" / "checkpoint.json").read_text())
         assert seed0["extra"]["pretrain"]["seed"] == 0 and seed0["extra"]["pretrain"]["model"] == "tiny"
+        assert seed0["extra"]["pretrain"]["sites"] == []
         assert seed0["weights_sha256"] != meta["weights_sha256"]
     modes1 = {r["mode"] for r in json.loads((tmp_path / "reseeded" / "lodo5" / "results.json").read_text())["runs"]}
     assert modes1 == {"scratch", "finetune", "zeroshot"}
