@@ -187,6 +187,15 @@ def random_rotations(rng: np.random.Generator, n: int, max_deg: float) -> np.nda
     return np.eye(3)[None] + s * k + (1 - c) * (k @ k)
 
 
+def site_columns(corpus_sites: tuple[str, ...], sites: tuple[str, ...]) -> np.ndarray:
+    """Column of each of ``sites`` in a corpus IMU array ``(N, T, S, 6)`` whose sites are ``corpus_sites``
+    (``()`` = every column); a site the corpus lacks raises naming the corpus's sites (``pretrain --sites``)."""
+    for s in sites:
+        if s not in corpus_sites:
+            raise ConfigError(f"site {s!r} is not in the corpus; corpus sites: {', '.join(corpus_sites)}")
+    return np.asarray([corpus_sites.index(s) for s in sites]) if sites else np.arange(len(corpus_sites))
+
+
 class BatchMaker:
     """Batches of training step ``s`` for process ``rank`` of ``world`` (global batch = ``batch_size × world``)."""
 
@@ -202,10 +211,7 @@ class BatchMaker:
             raise DataError(f"pose has {table.pose.shape[1]} frames per clip, IMU {table.imu.shape[1]} samples; "
                             f"they must share one rate")
         chosen = sites or table.sites
-        for s in chosen:
-            if s not in table.sites:
-                raise ConfigError(f"site {s!r} is not in the corpus; corpus sites: {', '.join(table.sites)}")
-        self.site_cols = np.asarray([table.sites.index(s) for s in chosen])
+        self.site_cols = site_columns(table.sites, chosen)
         self.site_rows = np.asarray([PLACEMENTS.index(s) for s in chosen])
         vocab = {lab: i for i, lab in enumerate(sorted({lab for lab in table.labels if lab}))}
         # activity id per clip (the text pairs' positives under text_positives='activity'); an unlabelled clip is its own

@@ -30,7 +30,7 @@ from mujo_edge.errors import ConfigError, DataError
 from mujo_edge.models.encoders.imu import UNKNOWN_SITE
 from mujo_edge.models.ssl import SSLConfig
 from mujo_edge.placements import PLACEMENTS
-from mujo_edge.train.clips import BatchMaker, ClipTable, random_rotations
+from mujo_edge.train.clips import BatchMaker, ClipTable, random_rotations, site_columns
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,7 @@ class PoolSampler:
         if corpus is not None:
             if corpus.imu.shape[1] < self.crop:
                 raise DataError(f"corpus clips have {corpus.imu.shape[1]} samples, fewer than the {self.crop}-sample SSL crop")
-            unknown = [x for x in sites if x not in corpus.sites]
-            if unknown:
-                raise ConfigError(f"site(s) {', '.join(unknown)} not in the corpus; corpus sites: {', '.join(corpus.sites)}")
-            self.corpus_cols = (np.array([corpus.sites.index(x) for x in sites]) if sites
-                                else np.arange(corpus.imu.shape[2]))
+            self.corpus_cols = site_columns(tuple(corpus.sites), tuple(sites))
             self.sources.append(_Source("corpus", None, None, None, -1, np.ones(corpus.imu.shape[-1], bool)))
         if not self.sources:
             raise ConfigError("self-supervised batches need at least one pool (or the corpus IMU)")

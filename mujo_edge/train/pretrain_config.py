@@ -18,7 +18,7 @@ from mujo_edge.errors import ConfigError, UnknownNameError
 from mujo_edge.models.losses import TEXT_POSITIVES
 from mujo_edge.train.clips import AugmentConfig
 from mujo_edge.train.pool_batches import PoolAugment
-from mujo_edge.train.recipes import RECIPES
+from mujo_edge.train.recipes import RECIPES, corpus_imu_source
 
 log = logging.getLogger(__name__)
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -87,8 +87,7 @@ class PretrainConfig:
         if self.precision not in PRECISIONS:
             raise ConfigError(f"unknown precision {self.precision!r}; valid: {', '.join(PRECISIONS)}")
         recipe = RECIPES.get(self.recipe)
-        corpus_imu = recipe.corpus_imu_in_pool if self.ssl_corpus_imu is None else self.ssl_corpus_imu
-        if not recipe.multimodal and not self.pools and not corpus_imu:
+        if not recipe.multimodal and not self.pools and not corpus_imu_source(self.recipe, self.ssl_corpus_imu):
             raise ConfigError(f"recipe {self.recipe!r} has no SSL source: pass --pools (e.g. all)"
                               + ("" if self.ssl_corpus_imu is None else " or drop --no-ssl-corpus-imu"))
         if self.ssl_weight < 0 or self.ssl_batch_size < 0 or (self.ssl_batch_size == 1):
