@@ -31,6 +31,33 @@ PLACEMENTS: tuple[str, ...] = (
     "ankle_right",
 )
 
+#: Where phones and watches are worn: trouser pockets, belt (front and back), hips, chest, upper arms (armband) and
+#: wrists. ``pretrain --sites wearable`` samples the corpus's virtual IMU only at these 11 sites (the packaged
+#: ``default`` weights and the README's leave-one-dataset-out tables; docs/pretraining.md, "wearable sites").
+WEARABLE_SITES: tuple[str, ...] = ("thigh_left", "thigh_right", "hip_left", "hip_right", "waist", "lower_back", "chest",
+                                   "upper_arm_left", "upper_arm_right", "wrist_left", "wrist_right")
+#: Named site sets that ``expand_sites`` accepts beside single sites.
+SITE_SETS: dict[str, tuple[str, ...]] = {"wearable": WEARABLE_SITES}
+
+
+def expand_sites(names: str) -> tuple[str, ...]:
+    """A comma list of sites and set names (:data:`SITE_SETS`) as a tuple of sites, in order, each once.
+
+    Raises :class:`UnknownNameError` for a name that is neither a placement nor a set, and a site given twice is
+    kept once (``"wearable,head"`` is the 11 wearable sites and the head).
+    """
+    out: list[str] = []
+    for name in (n.strip() for n in names.split(",")):
+        if not name:
+            continue
+        if name in SITE_SETS:
+            out += [s for s in SITE_SETS[name] if s not in out]
+        elif name in PLACEMENTS:
+            out += [name] if name not in out else []
+        else:
+            raise UnknownNameError("site", name, PLACEMENTS + tuple(SITE_SETS))
+    return tuple(out)
+
 
 def check_placement(name: str, allow_any: bool = False) -> str:
     """Return ``name`` if it is a known placement (or ``"any"`` when allowed), else raise."""

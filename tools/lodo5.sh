@@ -21,8 +21,9 @@
 # BATCH (64), FRACTIONS (0.01,0.02,0.05,0.1,1.0), SEEDS (3), FOLDS (all), EVAL_STEPS (1200); ALL_SEEDS (0);
 # MODES (scratch,linear,finetune,simclr,limu,multitask); CONFIG (tiny: the model config of every pretraining run,
 # hence of scratch too, e.g. tiny-wide); PRETRAIN_SEED (0: the seed of every pretraining run, to
-# measure how much a whole table moves with the pretraining seed alone); SITES (every corpus site: `--sites` of every
-# pretraining run, e.g. the 11 wearable sites of docs/pretraining.md's pilot).
+# measure how much a whole table moves with the pretraining seed alone); SITES (wearable: `--sites` of every
+# pretraining run; `wearable` = the 11 sites phones and watches are worn at, the README tables' and the packaged
+# default's; SITES="" samples every corpus site, the README tables before 2026-12-07).
 set -euo pipefail
 out=${1:-runs}
 readme=${2-README.md}
@@ -40,7 +41,7 @@ eval_steps=${EVAL_STEPS:-1200}
 modes=${MODES:-scratch,linear,finetune,simclr,limu,multitask}
 pretrain_seed=${PRETRAIN_SEED:-0}
 config=${CONFIG:-tiny}
-sites=${SITES:-}
+sites=${SITES-wearable}
 seed_rule=(--adaptive-seeds)
 eval_out=lodo5
 if [ "${ALL_SEEDS:-0}" = 1 ]; then seed_rule=(--all-seeds); eval_out=lodo5_all_seeds; fi

@@ -10,8 +10,9 @@ import typer
 from mujo_edge.cli.common import DataDirOption, config_option, echo_json, given, parse_list
 from mujo_edge.eval.checkpoints import parse_baselines
 from mujo_edge.eval.evaluate import MODES, EvaluateConfig, run_evaluation
+from mujo_edge.eval.merge import merge_results, write_merged
 from mujo_edge.eval.report import markdown
-from mujo_edge.eval.targets import update_readme
+from mujo_edge.eval.targets import check_targets, targets_markdown, update_readme
 
 E = EvaluateConfig
 
@@ -95,6 +96,26 @@ def evaluate_cmd(
     typer.echo(f"report: {out / 'report.md'}, {out / 'targets.md'}, {out / 'results.json'}, {out / 'f1_vs_fraction.png'}")
 
 
+def report_cmd(
+    results: list[Path] = typer.Argument(..., help="results.json files written by `evaluate --out DIR` (parts of one "
+                                         "grid: same checkpoints and protocol)."),
+    out: Path = typer.Option(..., "--out", help="Folder for the merged report.md, targets.md, results.json and plot."),
+    readme: Optional[Path] = typer.Option(None, "--readme", help="Also rewrite the <!-- evaluate:begin/end --> block "
+                                          "of this markdown file with the merged tables and target check."),
+) -> None:
+    """Merge kept evaluation results into one report and target check (no run is trained or repeated)."""
+    summary = merge_results(results)
+    targets = targets_markdown(check_targets(summary))
+    write_merged(summary, out, targets)
+    if readme is not None:
+        update_readme(readme, "evaluate", markdown(summary) + "\n**Targets**\n\n" + targets)
+    typer.echo(markdown(summary))
+    typer.echo(targets)
+    typer.echo(f"report: {out / 'report.md'}, {out / 'targets.md'}, {out / 'results.json'} "
+               f"({len(summary['runs'])} runs from {len(results)} files)")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``evaluate`` to the main app."""
+    """Add ``evaluate`` and ``report`` to the main app."""
     app.command("evaluate")(evaluate_cmd)
+    app.command("report")(report_cmd)

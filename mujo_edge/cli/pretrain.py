@@ -12,6 +12,7 @@ import typer
 
 from mujo_edge.cli.common import config_option, echo_json, given
 from mujo_edge.errors import ConfigError
+from mujo_edge.placements import expand_sites
 from mujo_edge.train.clips import AugmentConfig
 from mujo_edge.train.pretrain import PretrainConfig, pretrain, saved_config
 
@@ -70,7 +71,9 @@ def pretrain_cmd(
     text_positives: Optional[str] = config_option(P, "text_positives", "--text-positives", help="A caption's positives "
                                                   "in the text pairs: clip (its own clip, the published loss) or activity "
                                                   "(every clip of the batch with the same activity label)."),
-    sites: Optional[str] = typer.Option(None, "--sites", help="Comma list of IMU sites to sample (default: all)."),
+    sites: Optional[str] = typer.Option(None, "--sites", help="Comma list of IMU sites to sample "
+                                         "(default: every corpus site); 'wearable' = the 11 sites phones and watches "
+                                         "are worn at (the packaged default's)."),
     rotation_deg: Optional[float] = config_option(A, "rotation_deg", "--rotation-deg", help="Max random IMU rotation, "
                                                                                            "degrees."),
     scale_jitter: Optional[float] = config_option(A, "scale_jitter", "--scale-jitter", help="Random IMU gain jitter "
@@ -127,7 +130,7 @@ def pretrain_cmd(
     if pair_weights:
         changes["pair_weights"] = _parse_weights(pair_weights)
     if sites:
-        changes["sites"] = tuple(s.strip() for s in sites.split(","))
+        changes["sites"] = expand_sites(sites)
     changes.update(given(recipe=recipe, ssl_objective=ssl_objective, ssl_weight=ssl_weight,
                          ssl_batch_size=ssl_batch_size, ssl_corpus_imu=ssl_corpus_imu, data_dir=data_dir))
     if pools:

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from mujo_edge.placements import WEARABLE_SITES
+
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
 SCRIPT = Path(__file__).resolve().parents[2] / "tools" / "lodo5.sh"
@@ -92,7 +94,7 @@ def test_the_whole_pipeline_runs_leaves_the_dataset_out_and_resumes(require_data
         assert meta["extra"]["pretrain"]["sites"] == ["waist", "wrist_left"]
         seed0 = json.loads((out / "lodo" / f"{recipe}-no-hmp" / "checkpoint.json").read_text())
         assert seed0["extra"]["pretrain"]["seed"] == 0 and seed0["extra"]["pretrain"]["model"] == "tiny"
-        assert seed0["extra"]["pretrain"]["sites"] == []
+        assert seed0["extra"]["pretrain"]["sites"] == list(WEARABLE_SITES)  # the script's default: SITES=wearable
         assert seed0["weights_sha256"] != meta["weights_sha256"]
     modes1 = {r["mode"] for r in json.loads((tmp_path / "reseeded" / "lodo5" / "results.json").read_text())["runs"]}
     assert modes1 == {"scratch", "finetune", "zeroshot"}

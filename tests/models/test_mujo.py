@@ -15,7 +15,7 @@ from mujo_edge.models import CLASSIFIERS, MODEL_CONFIGS, ImuClassifier, classifi
 from mujo_edge.models.encoders import IMU_ENCODERS, build_encoder
 from mujo_edge.models.encoders.imu import UNKNOWN_SITE, site_index_of
 from mujo_edge.models.mujo import PAIRS, model_config
-from mujo_edge.placements import PLACEMENTS
+from mujo_edge.placements import PLACEMENTS, WEARABLE_SITES
 
 
 def _batch(b: int = 4, t: int = 128, j: int = 22) -> dict[str, torch.Tensor]:
@@ -162,6 +162,10 @@ def test_default_pretrained_weights_load() -> None:
     assert model.spec.normalization.kind == "standard" and model.spec.window == 128 and model.spec.rate_hz == 50.0
     card = (packaged_checkpoint("default").parent / "MODEL_CARD.md").read_text()
     assert "mujo-edge pretrain" in card
+    meta = load_checkpoint(packaged_checkpoint("default"))
+    # the card describes these weights: their sha256 prefix, and the wearable sites they were pretrained with
+    assert f"`{meta.weights_sha256[:8]}…`" in card
+    assert tuple(meta.extra["pretrain"]["sites"]) == WEARABLE_SITES and "--sites wearable" in card
     with torch.no_grad():
         z = model.encode_imu(torch.zeros(1, 128, 6), torch.tensor([site_index_of("waist")]))
     assert torch.isfinite(z).all()

@@ -243,3 +243,25 @@ def test_ssl_corpus_crops_come_only_from_the_sites_given() -> None:
         assert np.any(np.all(np.isclose(windows, x[r].T[None, None]), axis=(2, 3)))
     with pytest.raises(ConfigError, match="shin_left.*corpus sites: head"):
         PoolSampler([], 128, corpus, sites=("shin_left",))  # type: ignore[arg-type]
+
+
+def test_pretrain_sites_wearable_names_the_eleven_sites(tiny_corpus: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture) -> None:
+    """``--sites wearable`` (the packaged default's site set) is saved as its 11 sites; an unknown name is refused
+    with the valid ones."""
+    from mujo_edge.cli.main import run
+    from mujo_edge.placements import WEARABLE_SITES, expand_sites
+
+    out = tmp_path / "wearable"
+    assert run(["pretrain", "--corpus", str(tiny_corpus), "--out", str(out), "--config", "tiny-hashtext",
+                "--sites", "wearable", "--max-steps", "1", "--batch-size", "8", "--eval-every", "100",
+                "--save-every", "100", "--no-tensorboard", "--no-progress"]) == 0
+    assert tuple(json.loads((out / "config.json").read_text())["pretrain"]["sites"]) == WEARABLE_SITES
+    assert len(WEARABLE_SITES) == 11 and "head" not in WEARABLE_SITES and "ankle_left" not in WEARABLE_SITES
+    assert expand_sites("wrist_left, wearable,head") == ("wrist_left", *[s for s in WEARABLE_SITES if s != "wrist_left"],
+                                                         "head")
+    capsys.readouterr()
+    assert run(["pretrain", "--corpus", str(tiny_corpus), "--out", str(tmp_path / "bad"), "--sites", "wrist,waist",
+                "--max-steps", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown site 'wrist'" in err and "wrist_left" in err and "wearable" in err
