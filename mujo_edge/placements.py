@@ -6,7 +6,7 @@ embedding per site, so a model can be told where its sensor sits.
 
 from __future__ import annotations
 
-from mujo_edge.errors import UnknownNameError
+from mujo_edge.errors import ConfigError, UnknownNameError
 
 #: Canonical sensor sites, in the order of the IMU encoder's site embedding table.
 PLACEMENTS: tuple[str, ...] = (
@@ -43,8 +43,9 @@ SITE_SETS: dict[str, tuple[str, ...]] = {"wearable": WEARABLE_SITES}
 def expand_sites(names: str) -> tuple[str, ...]:
     """A comma list of sites and set names (:data:`SITE_SETS`) as a tuple of sites, in order, each once.
 
-    Raises :class:`UnknownNameError` for a name that is neither a placement nor a set, and a site given twice is
-    kept once (``"wearable,head"`` is the 11 wearable sites and the head).
+    Raises :class:`UnknownNameError` for a name that is neither a placement nor a set and :class:`ConfigError` when
+    the list names nothing (``","``; "every site" is said by giving no list). A site given twice is kept once
+    (``"wearable,head"`` is the 11 wearable sites and the head).
     """
     out: list[str] = []
     for name in (n.strip() for n in names.split(",")):
@@ -56,6 +57,9 @@ def expand_sites(names: str) -> tuple[str, ...]:
             out += [name] if name not in out else []
         else:
             raise UnknownNameError("site", name, PLACEMENTS + tuple(SITE_SETS))
+    if not out:
+        raise ConfigError(f"sites {names!r} name no site; give sites or a set ({', '.join(SITE_SETS)}), or none at all "
+                          "for every corpus site")
     return tuple(out)
 
 

@@ -260,6 +260,8 @@ def test_pretrain_sites_wearable_names_the_eleven_sites(tiny_corpus: Path, tmp_p
     assert len(WEARABLE_SITES) == 11 and "head" not in WEARABLE_SITES and "ankle_left" not in WEARABLE_SITES
     assert expand_sites("wrist_left, wearable,head") == ("wrist_left", *[s for s in WEARABLE_SITES if s != "wrist_left"],
                                                          "head")
+    with pytest.raises(ConfigError, match="name no site"):
+        expand_sites(" , ")
     capsys.readouterr()
     assert run(["pretrain", "--corpus", str(tiny_corpus), "--out", str(tmp_path / "bad"), "--sites", "wrist,waist",
                 "--max-steps", "1"]) == 1
