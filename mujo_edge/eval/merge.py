@@ -80,17 +80,17 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
         raise ConfigError("no results file given; pass one or more results.json written by `evaluate --out DIR`")
     files = [(Path(p), _load(Path(p))) for p in paths]
     first_path, first = files[0]
-    for path, data in files[1:]:
+    shas: dict[str, tuple[str, Path]] = {}  # dataset -> (MuJo weights sha256, the first file that gave it)
+    for path, data in files:
         for name in SHARED_SETTINGS:
             a, b = first["config"].get(name), data["config"].get(name)
             if a != b:
                 raise ConfigError(f"{path} was evaluated with {name}={b!r}, {first_path} with {name}={a!r}; "
                                   "merge only results of the same protocol (rerun one part with the other's setting)")
-        sha_a = first["meta"].get("weights_sha256") or {}
-        sha_b = data["meta"].get("weights_sha256") or {}
-        for ds in sorted(set(sha_a) & set(sha_b)):
-            if sha_a[ds] != sha_b[ds]:
-                raise ConfigError(f"{ds}: {path} used MuJo weights {sha_b[ds][:12]}…, {first_path} {sha_a[ds][:12]}…; "
+        for ds, sha in (data["meta"].get("weights_sha256") or {}).items():
+            seen, where = shas.setdefault(ds, (sha, path))
+            if sha != seen:
+                raise ConfigError(f"{ds}: {path} used MuJo weights {sha[:12]}…, {where} {seen[:12]}…; "
                                   "merge only results of the same checkpoints")
     runs: dict[tuple[str, int, float, str, int], tuple[dict[str, Any], Path]] = {}
     for path, data in files:
@@ -105,14 +105,11 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
     settings = MergedSettings(
         datasets=tuple(_ordered_union([list(c["datasets"]) for c in cfgs])),
         modes=tuple(_ordered_union([list(c["modes"]) for c in cfgs])),
-        fractions=tuple(sorted(set(_ordered_union([list(c["fractions"]) for c in cfgs])))),
+        fractions=tuple(sorted({p for c in cfgs for p in c["fractions"]})),
         seeds=max(int(c["seeds"]) for c in cfgs), adaptive_seeds=any(bool(c.get("adaptive_seeds")) for c in cfgs),
         sources=tuple(str(p) for p, _ in files), **{name: first["config"].get(name) for name in SHARED_SETTINGS})
     meta = dict(first["meta"])
-    shas: dict[str, str] = {}
-    for _, d in files:
-        shas.update(d["meta"].get("weights_sha256") or {})
-    meta["weights_sha256"] = shas or None
+    meta["weights_sha256"] = {ds: sha for ds, (sha, _) in shas.items()} or None
     meta["merged_from"] = [{"path": str(p), "git_commit": d["meta"].get("git_commit"), "runs": len(d["runs"])}
                            for p, d in files]
     return report.summarize([r for r, _ in runs.values()], settings, meta)

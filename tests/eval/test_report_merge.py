@@ -76,6 +76,8 @@ def test_parts_of_different_grids_are_refused(parts: dict[str, Path], tmp_path: 
     (tmp_path / "sha2.json").write_text(json.dumps(dict(b, meta=dict(b["meta"], weights_sha256={"motionsense": "cd" * 32}))))
     with pytest.raises(ConfigError, match="motionsense: .*weights"):
         merge_results([tmp_path / "sha.json", tmp_path / "sha2.json"])
+    with pytest.raises(ConfigError, match="motionsense: .*sha2.json used .*sha.json"):  # not only against the first file
+        merge_results([parts["b"], tmp_path / "sha.json", tmp_path / "sha2.json"])
 
 
 def test_missing_corrupt_and_foreign_files_are_named(tmp_path: Path) -> None:
