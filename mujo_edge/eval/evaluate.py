@@ -437,6 +437,9 @@ def run_evaluation(cfg: EvaluateConfig, on_result: Callable[[dict[str, Any], int
         results += _run_tasks(ctx, extra, on_result)
     meta = {"checkpoint": cfg.checkpoint, "baselines": dict(cfg.baselines),
             "weights_sha256": {ds: ctx.weights_sha(ds) for ds in cfg.datasets} if cfg.checkpoint else None,
+            # the SSL baselines' weights, per mode run and dataset (what merging parts of a grid checks them by)
+            "baseline_weights_sha256": {m: {ds: ctx.weights_sha(ds, m) for ds in cfg.datasets}
+                                        for m in cfg.modes if m in BASELINE_MODES},
             "normalization": cfg.normalization, "git_commit": git_commit()}
     summary = report.summarize(results, cfg, meta)
     report.write_report(summary, out)

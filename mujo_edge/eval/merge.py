@@ -8,7 +8,9 @@ target check as an ``evaluate`` over the union, and ``–`` in the cells no file
 Runs are identified by (dataset, fold, fraction, mode, seed). A run present in several files must carry the same
 cache key (the hash of settings, checkpoint weights and data spec, :func:`mujo_edge.eval.evaluate.task_key`) in
 each; otherwise the files come from different checkpoints or settings and the merge raises, naming the run and both
-files. Files must also agree on the per-dataset weights sha256 of their MuJo checkpoint, on the fine-tuning budget
+files. Files must also agree on the per-dataset weights sha256 of their MuJo checkpoint and of each SSL baseline's
+(files written before the baselines' were recorded are checked through the cache keys of the runs they share with
+another file only), on the fine-tuning budget
 (``max_steps``), the number of folds ``k`` and the pretrained-input normalization; nothing is guessed across them.
 """
 
@@ -81,6 +83,7 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
     files = [(Path(p), _load(Path(p))) for p in paths]
     first_path, first = files[0]
     shas: dict[str, tuple[str, Path]] = {}  # dataset -> (MuJo weights sha256, the first file that gave it)
+    baseline_shas: dict[tuple[str, str], tuple[str, Path]] = {}  # (SSL mode, dataset) -> (sha256, first file)
     for path, data in files:
         for name in SHARED_SETTINGS:
             a, b = first["config"].get(name), data["config"].get(name)
@@ -92,6 +95,12 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
             if sha != seen:
                 raise ConfigError(f"{ds}: {path} used MuJo weights {sha[:12]}…, {where} {seen[:12]}…; "
                                   "merge only results of the same checkpoints")
+        for mode, per_ds in (data["meta"].get("baseline_weights_sha256") or {}).items():
+            for ds, sha in per_ds.items():
+                seen, where = baseline_shas.setdefault((mode, ds), (sha, path))
+                if sha != seen:
+                    raise ConfigError(f"{ds}: {path} used {mode} weights {sha[:12]}…, {where} {seen[:12]}…; "
+                                      "merge only results of the same SSL baseline checkpoints")
     runs: dict[tuple[str, int, float, str, int], tuple[dict[str, Any], Path]] = {}
     for path, data in files:
         for r in data["runs"]:
@@ -110,6 +119,10 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
         sources=tuple(str(p) for p, _ in files), **{name: first["config"].get(name) for name in SHARED_SETTINGS})
     meta = dict(first["meta"])
     meta["weights_sha256"] = {ds: sha for ds, (sha, _) in shas.items()} or None
+    merged_baselines: dict[str, dict[str, str]] = {}
+    for (mode, ds), (sha, _) in baseline_shas.items():
+        merged_baselines.setdefault(mode, {})[ds] = sha
+    meta["baseline_weights_sha256"] = merged_baselines
     meta["merged_from"] = [{"path": str(p), "git_commit": d["meta"].get("git_commit"), "runs": len(d["runs"])}
                            for p, d in files]
     return report.summarize([r for r, _ in runs.values()], settings, meta)

@@ -15,6 +15,7 @@ from mujo_edge.eval.evaluate import EvaluateConfig, Task, more_seed_tasks, run_e
 from mujo_edge.eval.report import close_cells
 from mujo_edge.eval.targets import check_targets, targets_markdown, update_readme
 from mujo_edge.models import create_model, save_mujo
+from mujo_edge.provenance import sha256_file
 
 NORM = Normalization("standard", (0.0, 0.0, 4.0, 0.0, 0.0, 0.0), (5.0, 5.0, 5.0, 1.0, 1.0, 1.0))
 
@@ -56,6 +57,9 @@ def test_template_checkpoints_baseline_modes_and_the_seen_flag(synth_root: Path,
     assert d["delta_finetune_minus_best_ssl"]["1"]["modes"] == ["finetune", "simclr"]
     assert "1" in d["delta_linear_minus_scratch"] and d["seen_in_pretraining"] == 0
     assert not any(r["seen_in_pretraining"] for r in summary["runs"])
+    # the baseline's weights are recorded per dataset (what merging parts of a grid checks them by)
+    assert summary["meta"]["baseline_weights_sha256"] == {
+        "simclr": {"motionsense": sha256_file(simclr_checkpoint.parent / "simclr-no-motionsense" / "model.safetensors")}}
     md = (tmp_path / "ev" / "report.md").read_text()
     assert "best SSL baseline" in md and "Δ finetune − best SSL" in md and "RF reference" in md
     # a checkpoint that read the dataset's unlabelled windows: every pretrained result is flagged, the report says so

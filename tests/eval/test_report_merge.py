@@ -78,6 +78,14 @@ def test_parts_of_different_grids_are_refused(parts: dict[str, Path], tmp_path: 
         merge_results([tmp_path / "sha.json", tmp_path / "sha2.json"])
     with pytest.raises(ConfigError, match="motionsense: .*sha2.json used .*sha.json"):  # not only against the first file
         merge_results([parts["b"], tmp_path / "sha.json", tmp_path / "sha2.json"])
+    # the SSL baselines' weights too: a part whose simclr runs read other weights than another part's is refused
+    for name, value in (("ssl.json", "ab"), ("ssl2.json", "cd")):
+        (tmp_path / name).write_text(json.dumps(dict(b, meta=dict(
+            b["meta"], baseline_weights_sha256={"simclr": {"motionsense": value * 32}}))))
+    with pytest.raises(ConfigError, match="motionsense: .*ssl2.json used simclr weights cdcd.*ssl.json abab"):
+        merge_results([parts["a"], tmp_path / "ssl.json", tmp_path / "ssl2.json"])
+    kept = merge_results([parts["a"], tmp_path / "ssl.json"])["meta"]["baseline_weights_sha256"]
+    assert kept == {"simclr": {"motionsense": "ab" * 32}}
 
 
 def test_missing_corrupt_and_foreign_files_are_named(tmp_path: Path) -> None:
