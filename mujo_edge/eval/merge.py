@@ -71,6 +71,11 @@ def _ordered_union(lists: list[list[Any]]) -> list[Any]:
     return out
 
 
+def _weights_by_source(meta: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Weights sha256 per source (``"mujo"`` or an SSL baseline mode) and dataset, as an ``evaluate`` meta records."""
+    return {"mujo": meta.get("weights_sha256") or {}, **(meta.get("baseline_weights_sha256") or {})}
+
+
 def merge_results(paths: list[Path]) -> dict[str, Any]:
     """The summary of every run in ``paths`` (``results.json`` files), checked for one checkpoint and one protocol.
 
@@ -82,25 +87,21 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
         raise ConfigError("no results file given; pass one or more results.json written by `evaluate --out DIR`")
     files = [(Path(p), _load(Path(p))) for p in paths]
     first_path, first = files[0]
-    shas: dict[str, tuple[str, Path]] = {}  # dataset -> (MuJo weights sha256, the first file that gave it)
-    baseline_shas: dict[tuple[str, str], tuple[str, Path]] = {}  # (SSL mode, dataset) -> (sha256, first file)
+    # (source, dataset) -> (weights sha256, the first file that gave it); source "mujo" or an SSL baseline mode
+    shas: dict[tuple[str, str], tuple[str, Path]] = {}
     for path, data in files:
         for name in SHARED_SETTINGS:
             a, b = first["config"].get(name), data["config"].get(name)
             if a != b:
                 raise ConfigError(f"{path} was evaluated with {name}={b!r}, {first_path} with {name}={a!r}; "
                                   "merge only results of the same protocol (rerun one part with the other's setting)")
-        for ds, sha in (data["meta"].get("weights_sha256") or {}).items():
-            seen, where = shas.setdefault(ds, (sha, path))
-            if sha != seen:
-                raise ConfigError(f"{ds}: {path} used MuJo weights {sha[:12]}…, {where} {seen[:12]}…; "
-                                  "merge only results of the same checkpoints")
-        for mode, per_ds in (data["meta"].get("baseline_weights_sha256") or {}).items():
+        for source, per_ds in _weights_by_source(data["meta"]).items():
             for ds, sha in per_ds.items():
-                seen, where = baseline_shas.setdefault((mode, ds), (sha, path))
+                seen, where = shas.setdefault((source, ds), (sha, path))
                 if sha != seen:
-                    raise ConfigError(f"{ds}: {path} used {mode} weights {sha[:12]}…, {where} {seen[:12]}…; "
-                                      "merge only results of the same SSL baseline checkpoints")
+                    label = "MuJo" if source == "mujo" else source
+                    raise ConfigError(f"{ds}: {path} used {label} weights {sha[:12]}…, {where} {seen[:12]}…; "
+                                      "merge only results of the same checkpoints")
     runs: dict[tuple[str, int, float, str, int], tuple[dict[str, Any], Path]] = {}
     for path, data in files:
         for r in data["runs"]:
@@ -118,11 +119,11 @@ def merge_results(paths: list[Path]) -> dict[str, Any]:
         seeds=max(int(c["seeds"]) for c in cfgs), adaptive_seeds=any(bool(c.get("adaptive_seeds")) for c in cfgs),
         sources=tuple(str(p) for p, _ in files), **{name: first["config"].get(name) for name in SHARED_SETTINGS})
     meta = dict(first["meta"])
-    meta["weights_sha256"] = {ds: sha for ds, (sha, _) in shas.items()} or None
-    merged_baselines: dict[str, dict[str, str]] = {}
-    for (mode, ds), (sha, _) in baseline_shas.items():
-        merged_baselines.setdefault(mode, {})[ds] = sha
-    meta["baseline_weights_sha256"] = merged_baselines
+    merged: dict[str, dict[str, str]] = {}
+    for (source, ds), (sha, _) in shas.items():
+        merged.setdefault(source, {})[ds] = sha
+    meta["weights_sha256"] = merged.pop("mujo", None)
+    meta["baseline_weights_sha256"] = merged
     meta["merged_from"] = [{"path": str(p), "git_commit": d["meta"].get("git_commit"), "runs": len(d["runs"])}
                            for p, d in files]
     return report.summarize([r for r, _ in runs.values()], settings, meta)
